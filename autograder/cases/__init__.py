@@ -1,0 +1,58 @@
+"""Test cases of every graded function and numeric answer, chapter by chapter.
+
+Each module listed in ``CHAPTERS`` defines ``CASE_SETS`` (``autograder.checking.CaseSet``) and
+``ANSWERS`` (``autograder.checking.Answer``). Names are unique across the course, so a test cell
+only says ``check(softmax, "softmax")``.
+"""
+
+import functools
+import importlib
+
+#: assignment name -> module holding its cases
+CHAPTERS = {
+    "03_softmax": "autograder.cases.softmax",
+}
+
+
+@functools.cache
+def _chapter_modules():
+    return {chapter: importlib.import_module(module) for chapter, module in CHAPTERS.items()}
+
+
+@functools.cache
+def _index():
+    case_sets, answers, chapter_of = {}, {}, {}
+    for chapter, module in _chapter_modules().items():
+        for item in module.CASE_SETS:
+            case_sets[item.name] = item
+            chapter_of[item.name] = chapter
+        for item in module.ANSWERS:
+            answers[item.name] = item
+            chapter_of[item.name] = chapter
+    return case_sets, answers, chapter_of
+
+
+def case_set(name):
+    """The ``CaseSet`` of the graded function ``name``."""
+    case_sets = _index()[0]
+    if name not in case_sets:
+        raise KeyError(f"no graded function named {name!r}; known: {', '.join(sorted(case_sets))}")
+    return case_sets[name]
+
+
+def answer(name):
+    """The ``Answer`` of the numeric question ``name``."""
+    answers = _index()[1]
+    if name not in answers:
+        raise KeyError(f"no numeric question named {name!r}; known: {', '.join(sorted(answers))}")
+    return answers[name]
+
+
+def chapter_of(name):
+    """The assignment that grades the function or answer ``name``."""
+    return _index()[2][name]
+
+
+def reference_namespace():
+    """Reference function of every graded name, used to resolve ``Prior`` arguments."""
+    return {name: item.reference for name, item in _index()[0].items()}
