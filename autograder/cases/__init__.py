@@ -1,17 +1,33 @@
 """Test cases of every graded function and numeric answer, chapter by chapter.
 
-Each module listed in ``CHAPTERS`` defines ``CASE_SETS`` (``autograder.checking.CaseSet``) and
-``ANSWERS`` (``autograder.checking.Answer``). Names are unique across the course, so a test cell
+Each module listed in ``CHAPTERS`` defines ``CASE_SETS`` (``autograder.checking.CaseSet``),
+``ANSWERS`` (``autograder.checking.Answer``) and ``STUDENT_MISTAKES`` (``StudentMistake``: wrong
+code a student plausibly submits, used to simulate a class and to test that grading catches it). Names are unique across the course, so a test cell
 only says ``check(softmax, "softmax")``.
 """
 
 import functools
 import importlib
+from dataclasses import dataclass
 
 #: assignment name -> module holding its cases
 CHAPTERS = {
     "03_softmax": "autograder.cases.softmax",
 }
+
+
+@dataclass(frozen=True)
+class StudentMistake:
+    """A plausible wrong submission: the code of solution cell ``cell`` replaced by ``code``.
+
+    Grading must take points from the test cells of ``questions`` (graded function or answer
+    names, whose test cells are ``test_<name>`` and ``test_<name>_hidden``) and from no other.
+    """
+
+    cell: str
+    description: str
+    code: str
+    questions: tuple
 
 
 @functools.cache
@@ -56,3 +72,8 @@ def chapter_of(name):
 def reference_namespace():
     """Reference function of every graded name, used to resolve ``Prior`` arguments."""
     return {name: item.reference for name, item in _index()[0].items()}
+
+
+def student_mistakes(chapter):
+    """The ``StudentMistake`` list of an assignment."""
+    return _chapter_modules()[chapter].STUDENT_MISTAKES

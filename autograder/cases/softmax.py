@@ -3,6 +3,7 @@
 import numpy as np
 
 from autograder import softmax as ref
+from autograder.cases import StudentMistake
 from autograder.checking import Answer, Case, CaseSet, Mistake
 
 
@@ -195,4 +196,38 @@ ANSWERS = (
            hint="Exponentiate each logit, then divide by the sum of the exponentials."),
     Answer("loss_if_label_2", lambda: -ref.log_softmax(QUESTION_LOGITS)[2], atol=5e-4,
            hint="The cross-entropy of one example is -log of the probability of its label."),
+)
+
+STUDENT_MISTAKES = (
+    StudentMistake("softmax", "no max subtraction", '''
+def softmax(x, axis=-1):
+    exps = np.exp(x)
+    return exps / np.sum(exps, axis=axis, keepdims=True)
+''', ("softmax",)),
+    StudentMistake("softmax", "normalised over the whole array", '''
+def softmax(x, axis=-1):
+    exps = np.exp(x - np.max(x))
+    return exps / np.sum(exps)
+''', ("softmax",)),
+    StudentMistake("log_softmax", "log of softmax", '''
+def log_softmax(x, axis=-1):
+    return np.log(softmax(x, axis=axis))
+''', ("log_softmax",)),
+    StudentMistake("softmax_jacobian", "diagonal only", '''
+def softmax_jacobian(x):
+    s = softmax(x)
+    return np.diag(s * (1 - s))
+''', ("softmax_jacobian",)),
+    StudentMistake("cross_entropy_loss_and_grad", "gradient not averaged over the batch", '''
+def cross_entropy_loss_and_grad(logits, labels):
+    n = logits.shape[0]
+    loss = -np.mean(log_softmax(logits)[np.arange(n), labels])
+    dlogits = softmax(logits)
+    dlogits[np.arange(n), labels] -= 1.0
+    return float(loss), dlogits
+''', ("cross_entropy_loss_and_grad",)),
+    StudentMistake("by_hand", "forgot to normalise the probability", '''
+p_first_class = float(np.exp(3.0))
+loss_if_label_2 = float(-np.log(np.exp(0.2) / (np.exp(3.0) + np.exp(1.0) + np.exp(0.2))))
+''', ("p_first_class",)),
 )

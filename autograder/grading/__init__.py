@@ -1,0 +1,6 @@
+"""The instructor's side: the ``course`` command line, built on nbgrader.
+
+nbgrader stays the engine of record: its gradebook holds the grades and its course directory
+layout (``solutions/`` as source, ``notebooks/`` as release, ``submitted/``, ``autograded/``,
+``feedback/``) is kept, so ``nbgrader formgrader`` and manual grading keep working.
+"""

@@ -1,0 +1,36 @@
+"""The course directory: where its files are, which chapters it has, nbgrader's configuration."""
+
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder.cases import CHAPTERS
+
+
+def find_root(start=None):
+    """The course root: the nearest folder at or above ``start`` holding ``nbgrader_config.py``."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no nbgrader_config.py in {start} or any folder above it; run this command from the course root"
+    )
+
+
+def nbgrader_config(root):
+    """nbgrader's configuration for the course at ``root`` (its ``nbgrader_config.py``, root made absolute)."""
+    config = Config()
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def chapters(root, names=()):
+    """The assignments to work on: ``names`` checked against the course, or every chapter with a source folder."""
+    available = [name for name in CHAPTERS if (Path(root) / "solutions" / name).is_dir()]
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"unknown chapter {', '.join(unknown)}; this course has: {', '.join(available)}")
+    return list(names) or available
