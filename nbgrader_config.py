@@ -4,9 +4,11 @@
 `notebooks/` the release notebooks that students get.
 """
 
+from pathlib import Path
+
 c = get_config()  # noqa: F821 - injected by nbgrader
 
-c.CourseDirectory.root = "."
+c.CourseDirectory.root = str(Path(__file__).resolve().parent)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.course_id = "attention-from-first-principles"

@@ -170,6 +170,8 @@ def judge(case_set, case, outcome, *, number, total, hidden):
     """
     kind = "hidden case" if hidden else "case"
     head = f"{case_set.name}, {kind} {number} of {total} ({case.label}); inputs: {_format_inputs(case, case_set.reference)}"
+    if outcome.error is not None and outcome.error.startswith("NotImplementedError"):
+        return Verdict(False, f"{head}\n  not written yet: replace `raise NotImplementedError()` with your code")
     if outcome.error is not None:
         return Verdict(False, f"{head}\n  your function raised {outcome.error}")
     if outcome.modified:
@@ -231,13 +233,15 @@ class CheckFailed(AssertionError):
     """Raised by a test cell when a check fails; nbgrader then gives that cell no points."""
 
 
-def _raise_failures(verdicts, name, hidden):
+def _failure(verdicts, name, hidden):
+    """The ``CheckFailed`` that reports every failed verdict, or None when all passed."""
     failed = [v for v in verdicts if not v.passed]
-    if failed:
-        kind = "hidden" if hidden else "visible"
-        details = "\n\n".join(v.message for v in failed[:3])
-        more = f"\n\n({len(failed) - 3} more failing cases not shown)" if len(failed) > 3 else ""
-        raise CheckFailed(f"{name}: {len(failed)} of {len(verdicts)} {kind} cases failed.\n\n{details}{more}")
+    if not failed:
+        return None
+    kind = "hidden" if hidden else "visible"
+    details = "\n\n".join(v.message for v in failed[:3])
+    more = f"\n\n({len(failed) - 3} more failing cases not shown)" if len(failed) > 3 else ""
+    return CheckFailed(f"{name}: {len(failed)} of {len(verdicts)} {kind} cases failed.\n\n{details}{more}")
 
 
 def check(function, name, *, hidden=False):
@@ -245,6 +249,7 @@ def check(function, name, *, hidden=False):
 
     Prints a one-line success message, or raises ``CheckFailed`` that says what is wrong.
     """
+    __tracebackhide__ = True
     from autograder.cases import case_set as find_case_set
     if not callable(function):
         raise CheckFailed(f"{name}: expected a function, got {type(function).__name__}")
@@ -253,12 +258,15 @@ def check(function, name, *, hidden=False):
     namespace = getattr(function, "__globals__", {})
     verdicts = [judge(case_set, case, run_case(function, case, namespace), number=i + 1, total=len(cases), hidden=hidden)
                 for i, case in enumerate(cases)]
-    _raise_failures(verdicts, name, hidden)
+    failure = _failure(verdicts, name, hidden)
+    if failure:
+        raise failure
     print(f"{name}: all {len(cases)} {'hidden' if hidden else 'visible'} cases pass.")
 
 
 def check_answer(value, name, *, hidden=False):
     """Test cell entry point for a numeric answer stored in a variable."""
+    __tracebackhide__ = True
     from autograder.cases import answer as find_answer
     verdict = judge_answer(find_answer(name), value, hidden=hidden)
     if not verdict.passed:

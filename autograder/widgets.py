@@ -4,11 +4,18 @@
 figure, so the static page (and a reader without a running kernel) sees a meaningful picture;
 then, under it, the ipywidgets controls that redraw the figure when the page runs in Jupyter,
 Binder or Colab.
+
+The controls carry a plain-text alternative that names them and says how to use them. A front end
+that can run widgets always prefers the widget view to plain text; the static book is configured
+never to render widget views (it has no kernel to move them with), so it shows the note instead
+of an empty box.
 """
 
 import ipywidgets
 import matplotlib.pyplot as plt
 from IPython.display import display
+
+WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
 
 def explore(draw, **controls):
@@ -20,4 +27,32 @@ def explore(draw, **controls):
     defaults = {name: control.value for name, control in controls.items()}
     draw(**defaults)
     plt.show()
-    display(ipywidgets.interactive(draw, **controls))
+    explorer = ipywidgets.interactive(draw, **controls)
+    display(
+        {
+            WIDGET_VIEW_MIMETYPE: explorer._repr_mimebundle_()[WIDGET_VIEW_MIMETYPE],
+            "text/plain": offline_note(controls),
+        },
+        raw=True,
+    )
+
+
+def offline_note(controls):
+    """The text shown in place of the controls where no kernel runs them (the static book)."""
+    described = ", ".join(describe_control(name, control) for name, control in controls.items())
+    return (
+        f"Interactive controls: {described}. The figure above shows their starting values; "
+        "run this page (launch button at the top: Binder or Colab, or your own Jupyter) "
+        "to move them and watch the figure change."
+    )
+
+
+def describe_control(name, control):
+    """``name`` with the range or the choices of ``control``, e.g. ``temperature (0.1 to 5.0)``."""
+    if hasattr(control, "min") and hasattr(control, "max"):
+        return f"{name} ({control.min:g} to {control.max:g})"
+    if hasattr(control, "options"):
+        # Options are either labels or (label, value) pairs.
+        labels = [option[0] if isinstance(option, tuple) else option for option in control.options]
+        return f"{name} ({', '.join(str(label) for label in labels)})"
+    return name

@@ -215,16 +215,18 @@ def log_softmax(x, axis=-1):
 ''', ("log_softmax",)),
     StudentMistake("softmax_jacobian", "diagonal only", '''
 def softmax_jacobian(x):
-    s = softmax(x)
+    exps = np.exp(x - np.max(x))
+    s = exps / np.sum(exps)
     return np.diag(s * (1 - s))
 ''', ("softmax_jacobian",)),
     StudentMistake("cross_entropy_loss_and_grad", "gradient not averaged over the batch", '''
 def cross_entropy_loss_and_grad(logits, labels):
     n = logits.shape[0]
-    loss = -np.mean(log_softmax(logits)[np.arange(n), labels])
-    dlogits = softmax(logits)
-    dlogits[np.arange(n), labels] -= 1.0
-    return float(loss), dlogits
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(n), labels]))
+    probs[np.arange(n), labels] -= 1.0
+    return float(loss), probs
 ''', ("cross_entropy_loss_and_grad",)),
     StudentMistake("by_hand", "forgot to normalise the probability", '''
 p_first_class = float(np.exp(3.0))

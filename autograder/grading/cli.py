@@ -1,19 +1,10 @@
 """``course``: the instructor's command line, run from the course root (the folder of nbgrader_config.py)."""
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from autograder.grading import course
-
-
-def _nbgrader_on_path():
-    """nbgrader shells out to alembic: the environment's bin/ must be on PATH."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,7 +22,7 @@ def main(context, root):
         course release                      # regenerate every release notebook
         course release 03_softmax           # one chapter
     """
-    _nbgrader_on_path()
+    course.put_nbgrader_on_path()
     try:
         context.obj = course.find_root(root)
     except FileNotFoundError as error:

@@ -1,5 +1,7 @@
 """The course directory: where its files are, which chapters it has, nbgrader's configuration."""
 
+import os
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -17,6 +19,13 @@ def find_root(start=None):
     raise FileNotFoundError(
         f"no nbgrader_config.py in {start} or any folder above it; run this command from the course root"
     )
+
+
+def put_nbgrader_on_path():
+    """nbgrader shells out to ``alembic``: this environment's ``bin/`` must be on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def nbgrader_config(root):

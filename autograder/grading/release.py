@@ -7,7 +7,7 @@ gradebook records every assignment and its cells exactly as nbgrader would.
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
-from autograder.grading.course import nbgrader_config
+from autograder.grading.course import nbgrader_config, put_nbgrader_on_path
 
 
 class ReleaseFailed(RuntimeError):
@@ -16,6 +16,7 @@ class ReleaseFailed(RuntimeError):
 
 def release(root, names):
     """Regenerate the release of every assignment in ``names`` (overwriting it) and return their names."""
+    put_nbgrader_on_path()
     config = nbgrader_config(root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     for name in names:
