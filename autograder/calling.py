@@ -68,14 +68,14 @@ def plain(value):
     if value is None or isinstance(value, (str, bytes, dict)):
         raise UnsupportedValue(f"returned {type(value).__name__} where numbers were expected")
     try:
-        array = np.array(value, copy=True, subok=False)
+        array = np.array(value, copy=True, subok=False, order="C")
     except Exception as error:  # the object's own __array__ may raise anything
         raise UnsupportedValue(f"returned a {type(value).__name__} that numpy cannot read: {error}") from None
     if array.dtype.kind not in "biuf":
         raise UnsupportedValue(
             f"returned a {type(value).__name__} holding {array.dtype} values; expected real numbers"
         )
-    return np.ascontiguousarray(array)
+    return array
 
 
 def _resolve(argument, namespace):

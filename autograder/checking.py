@@ -216,11 +216,11 @@ def judge_answer(answer, value, *, hidden):
     """Judge a numeric answer: the visible test checks its type and shape, the hidden test its value."""
     head = f"answer `{answer.name}`"
     try:
-        got = plain(value)
-    except UnsupportedValue as error:
+        got = plain(np.asarray(value) if isinstance(value, (list, tuple)) else value)
+    except (UnsupportedValue, ValueError) as error:
         return Verdict(False, f"{head}: {error}")
     expected = plain(answer.expected())
-    if got.shape != expected.shape or isinstance(got, tuple):
+    if got.shape != expected.shape:
         return Verdict(False, f"{head}: expected {_describe(expected)}, got {_describe(got)}")
     if not np.all(np.isfinite(got)):
         return Verdict(False, f"{head}: the value is not finite")
