@@ -97,8 +97,13 @@ def _resolve_all(arguments, namespace):
 
 
 def _same(before, after):
+    """Whether an argument still holds what it held before the call (arrays inside lists included)."""
     if isinstance(before, np.ndarray):
         return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=True)
+    if isinstance(before, (list, tuple)):
+        return len(before) == len(after) and all(_same(a, b) for a, b in zip(before, after))
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
     return True
 
 

@@ -94,6 +94,8 @@ def _softmax_hidden(rng):
         Case("batch axes (2, 3, 4), default axis", (_logits(rng, (2, 3, 4)),)),
         Case("a single class", (_logits(rng, (3, 1)),)),
         Case("one dominant logit", (np.array([0.0, 50.0, -50.0]) + rng.standard_normal(3),)),
+        Case("two rows far apart, around 0 and around 2000",
+             (np.stack([_logits(rng, 4), _logits(rng, 4, offset=2000.0)]),)),
     ]
 
 
