@@ -11,6 +11,8 @@ never to render widget views (it has no kernel to move them with), so it shows t
 of an empty box.
 """
 
+import textwrap
+
 import ipywidgets
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -40,11 +42,13 @@ def explore(draw, **controls):
 def offline_note(controls):
     """The text shown in place of the controls where no kernel runs them (the static book)."""
     described = ", ".join(describe_control(name, control) for name, control in controls.items())
-    return (
+    note = (
         f"Interactive controls: {described}. The figure above shows their starting values; "
         "run this page (launch button at the top: Binder or Colab, or your own Jupyter) "
         "to move them and watch the figure change."
     )
+    # Plain text is shown as preformatted: break the lines so it fits the page.
+    return textwrap.fill(note, width=72)
 
 
 def describe_control(name, control):

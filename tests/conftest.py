@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,59 @@ def copy_course(destination):
         shutil.copytree(PROJECT / folder, destination / folder)
     shutil.copy(PROJECT / "nbgrader_config.py", destination)
     return destination
+
+
+@dataclass(frozen=True)
+class BuiltBook:
+    """The book built once for the test session (see the ``built_book`` fixture)."""
+
+    output_dir: Path
+    returncode: int
+    log: str
+    pages: tuple  # docnames of the table of contents, in reading order
+
+    @property
+    def html_dir(self):
+        """The built HTML; fails the asking test, with the build's log, when the build failed."""
+        if self.returncode != 0:
+            pytest.fail(f"the book build failed (exit {self.returncode}):\n{self.log[-6000:]}")
+        return self.output_dir / "_build" / "html"
+
+    def page(self, docname):
+        return self.html_dir / f"{docname}.html"
+
+
+def toc_pages(toc_path=PROJECT / "_toc.yml"):
+    """Docnames of ``_toc.yml`` in reading order: the root, then every entry depth first."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    site_map = parse_toc_yaml(toc_path)
+    ordered = []
+
+    def visit(docname):
+        ordered.append(docname)
+        for subtree in site_map[docname].subtrees:
+            for child in subtree.items:
+                if isinstance(child, str):
+                    visit(child)
+
+    visit(site_map.root.docname)
+    return tuple(ordered)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The book, built once per session with warnings as errors by ``scripts/build_book.py``.
+
+    Set BOOK_BUILD_DIR to build into that folder instead of a fresh temporary one: the execution
+    cache and Sphinx's environment there make a repeated run a no-change rebuild.
+    """
+    if str(PROJECT) not in sys.path:
+        sys.path.insert(0, str(PROJECT))
+    from scripts.build_book import build
+
+    output_dir = Path(os.environ.get("BOOK_BUILD_DIR") or tmp_path_factory.mktemp("book"))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    log_path = output_dir / "build.log"
+    result = build(output_dir, log_path=log_path)
+    return BuiltBook(output_dir, result.returncode, log_path.read_text(encoding="utf-8"), toc_pages())

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 #: assignment name -> module holding its cases
 CHAPTERS = {
+    "01_chain_rule": "autograder.cases.chain_rule",
+    "02_gradient_descent": "autograder.cases.gradient_descent",
     "03_softmax": "autograder.cases.softmax",
+    "04_dot_product_attention": "autograder.cases.attention",
+    "05_backprop_through_time": "autograder.cases.bptt",
+    "06_rnn": "autograder.cases.rnn",
+    "07_self_attention": "autograder.cases.self_attention",
 }
 
 

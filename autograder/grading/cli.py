@@ -1,5 +1,6 @@
 """``course``: the instructor's command line, run from the course root (the folder of nbgrader_config.py)."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -51,3 +52,222 @@ def release(root, chapters):
             click.echo(f"released {name} -> notebooks/{name}/")
     except (ValueError, ReleaseFailed) as error:
         raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.argument("chapters", nargs=-1)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Number of submissions graded at the same time on this machine.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run the student code on the Dask distributed cluster at ADDRESS (e.g. tcp://10.0.0.5:8786) "
+                   "instead of this machine. The grades are the same.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Wall-clock limit for one notebook, in seconds. A notebook still running then is stopped "
+                   "and graded as far as it got.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=256), default=2048, show_default=True,
+              help="Memory (address space) limit of the process that runs one notebook, in MB.")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="Grade this student only (repeat for several). Default: every student.")
+@click.option("--force", is_flag=True,
+              help="Grade again the submissions that have not changed since they were last graded.")
+@click.pass_obj
+def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force):
+    """Autograde the submissions of CHAPTERS (default: all) into the gradebook.
+
+    Grades every submission under submitted/<student>/<chapter>/ (nbgrader's layout), several at
+    a time, like `nbgrader autograde`: the graded notebooks go to autograded/, the scores to
+    gradebook.db, so `nbgrader formgrader` and manual grading work as usual. Unlike nbgrader, the
+    tests are not run in the student's kernel: the student's code runs in a separate,
+    resource-limited process, and the grader compares its outputs with the reference itself, so
+    edited tests, patched checkers or calls to the reference package earn nothing. The test
+    cells of the graded notebooks still show each check's message.
+
+    A submission graded before and unchanged since is skipped, so an interrupted run can simply
+    be started again; a resubmission replaces the old grades. A per-submission record, with the
+    diagnosed mistakes and any disagreement between the notebook's own test outputs and the
+    grader, is written to reports/grading/<chapter>/<student>.json. Exits with status 1 if a
+    submission could not be graded.
+
+    \b
+    Examples:
+        course grade                              # every chapter, 2 at a time
+        course grade 03_softmax --jobs 4
+        course grade 03_softmax --student alice --force
+        course grade --scheduler tcp://10.0.0.5:8786
+    """
+    # jsonschema, loaded by nbformat, builds an IRI grammar on import (2 s here) for a format
+    # check that notebooks never use: refusing the optional module skips it
+    sys.modules.setdefault("rfc3987_syntax", None)
+    from autograder.grading.engine import grade as grade_submissions, summary_lines
+
+    try:
+        names = course.chapters(root, chapters)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    from autograder.grading.sandbox import HostFailed
+
+    try:
+        summary = grade_submissions(root, names, students=students, jobs=jobs, scheduler=scheduler,
+                                    timeout=timeout, memory_mb=memory_mb, force=force)
+    except HostFailed as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: every submission is graded entirely or not at all; "
+                   "run the same command again to grade the rest", err=True)
+        sys.exit(130)
+    for line in summary_lines(summary):
+        click.echo(line)
+    if any(row.status == "failed" for row in summary.rows):
+        sys.exit(1)
+
+
+# --- instructor outputs: feedback, export, report, and a simulated class to try them on ---
+
+def _class_results(root, chapters):
+    """Read the grading of CHAPTERS (default: all) or stop with a message an instructor can act on."""
+    from autograder.grading.results import read_class
+
+    try:
+        return read_class(root, course.chapters(root, chapters))
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.argument("chapters", nargs=-1)
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="Write the pages of this student only (repeat for several). Default: every student.")
+@click.pass_obj
+def feedback(root, chapters, students):
+    """Write each student's feedback page for CHAPTERS (default: all) into feedback/.
+
+    One self-contained HTML page per graded submission, at
+    feedback/<student>/<chapter>/<notebook>.html (nbgrader's layout, so `nbgrader
+    release_feedback` can hand it out). For each question it shows the points from the gradebook,
+    the student's own code, and what each test said: the success line, or the checking layer's
+    failure message with the classic mistake it recognised. Hidden tests appear as students
+    received them (their one-line description): unlike `nbgrader generate_feedback`, the page
+    never shows hidden test code nor an expected value of a hidden case. Run it after `course grade`.
+
+    \b
+    Examples:
+        course feedback
+        course feedback 03_softmax
+        course feedback 03_softmax --student alice --student bob
+    """
+    from autograder.grading.feedback import write_feedback
+
+    results = _class_results(root, chapters)
+    unknown = sorted(set(students) - {student.id for student in results.students})
+    if unknown:
+        raise click.ClickException(f"no student {', '.join(unknown)} in the gradebook")
+    written = write_feedback(root, results, students)
+    click.echo(f"wrote {len(written)} feedback pages into {root / 'feedback'}/")
+
+
+@main.command()
+@click.argument("chapters", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="grades.csv",
+              show_default=True, help="CSV file to write, relative to the course root; - writes to stdout.")
+@click.pass_obj
+def export(root, chapters, output):
+    """Export the grades of CHAPTERS (default: all) as a CSV file for an LMS.
+
+    Points are read from nbgrader's gradebook. One row per student of the gradebook, sorted by
+    student_id. Columns, in this order: student_id, last_name, first_name, email, lms_user_id;
+    then for each chapter, in course order, one column <chapter>/<question> per question in
+    notebook order (its points, visible and hidden tests together) and <chapter>/total; last,
+    total (the sum of the chapter totals). A chapter a student did not submit, or whose
+    submission has no grade (its grading failed), has empty question cells and a total of 0.
+    Points are plain decimals (3, 2.5).
+
+    \b
+    Examples:
+        course export                       # every chapter, into grades.csv
+        course export 03_softmax -o softmax.csv
+        course export -o - | column -s, -t  # read it in the terminal
+    """
+    from autograder.grading.export import to_csv
+    from autograder.grading.pages import write_atomically
+
+    text = to_csv(_class_results(root, chapters))
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    path = root / output
+    write_atomically(path, text)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("chapters", nargs=-1)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html", show_default=True,
+              help="HTML file to write, relative to the course root.")
+@click.pass_obj
+def report(root, chapters, output):
+    """Write the class report of CHAPTERS (default: all): what to re-teach, on one HTML page.
+
+    A single self-contained page (figures embedded as PNG, no script, no CDN), written
+    atomically: a summary of what to re-teach; per chapter, the number of submissions, mean and
+    median scores; the distribution of scores per chapter; for each question the share of
+    submissions earning all, some or none of its points; the classic mistakes the checking layer
+    diagnosed, most frequent first, with the students who made them; the submissions whose
+    grading failed or stopped early; and, from the records of `course grade`, the test results
+    a submitted notebook showed that the trusted verdict contradicts, and the grader's flags
+    (reference imported or copied, refused operations). Run it after `course grade`.
+
+    \b
+    Examples:
+        course report
+        course report 06_rnn 07_self_attention -o rnn_report.html
+    """
+    from autograder.grading.report import write_report
+
+    path = write_report(_class_results(root, chapters), root / output)
+    click.echo(f"wrote {path}")
+
+
+@main.command("simulate-class")
+@click.argument("chapters", nargs=-1)
+@click.option("--copies", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many students hand in each kind of submission.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random choices (where the partial submissions stop).")
+@click.option("--force", is_flag=True, help="Write even if submitted/ already holds other students' work.")
+@click.pass_obj
+def simulate_class(root, chapters, copies, seed, force):
+    """Hand in a simulated class for CHAPTERS (default: all), to try the grader and its outputs.
+
+    Writes submitted/<student>/<chapter>/<notebook>.ipynb from the release notebooks, for
+    students named after what they hand in: full-1 (the solutions: full marks), blank-1 (the
+    release untouched: zero), partial-1 (the first solution cells only), mistake<k>-1 (the
+    solutions with the k-th classic mistake of the chapter: it loses points in the questions of
+    that mistake only) and stale-1 (a classic mistake handed in with the passing test outputs of
+    an earlier run: the grader must report the disagreement). Needs the release (`course
+    release`). Do this in a copy of the course: the simulated students enter the gradebook when
+    graded.
+
+    \b
+    Examples:
+        mkdir /tmp/trial && cp -r solutions notebooks nbgrader_config.py /tmp/trial/ && cd /tmp/trial
+        course release && course simulate-class && course grade
+        course feedback && course export && course report
+        course simulate-class 03_softmax --copies 20    # a bigger class
+    """
+    from autograder.grading.simulate import SIMULATED_STUDENT, build_class
+
+    submitted = root / "submitted"
+    others = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not SIMULATED_STUDENT.match(p.name)) \
+        if submitted.is_dir() else []
+    if others and not force:
+        named = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise click.ClickException(f"submitted/ already holds the work of {named}: "
+                                   "simulate in a copy of the course, or pass --force")
+    try:
+        submissions = build_class(root, course.chapters(root, chapters), copies=copies, seed=seed)
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    for submission in submissions:
+        lost = ", ".join(submission.lost_questions) or "nothing"
+        click.echo(f"{submission.student:>14}  {submission.chapter:<26} {submission.description} (loses: {lost})")
+    click.echo(f"wrote {len(submissions)} submissions into {submitted}/")

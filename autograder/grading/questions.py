@@ -1,0 +1,129 @@
+"""The questions of a graded notebook and their points, read from its source notebook.
+
+A question is a graded function or numeric answer (``softmax``, ``p_first_class``). Its graded
+test cells are ``test_<name>`` (visible) and ``test_<name>_hidden``; its points are the sum of
+theirs. The solution cell that answers it is the one defining ``<name>`` (a ``def`` or an
+assignment), so a cell such as ``by_hand`` may answer several questions. The CSV export, the
+feedback, the class report and the simulated class all read questions from here, in notebook
+order.
+"""
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+_TEST_CELL = re.compile(r"^test_(?P<question>.+?)(?:_hidden)?$")
+_SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its name, the grade ids of its test cells, its points, the solution cell answering it."""
+
+    name: str
+    test_cells: tuple
+    points: float
+    solution_cell: str
+
+
+@dataclass(frozen=True)
+class GradedNotebook:
+    """The graded notebook of a chapter (``solutions/<chapter>/<name>.ipynb``) and its questions in order."""
+
+    chapter: str
+    name: str
+    title: str
+    questions: tuple
+    solution_cells: tuple
+    headings: tuple
+
+    def heading(self, solution_cell):
+        """The title of the section holding ``solution_cell``: the last markdown heading above it."""
+        return dict(self.headings).get(solution_cell, solution_cell)
+
+    @property
+    def max_points(self):
+        return sum(question.points for question in self.questions)
+
+    def question(self, name):
+        for question in self.questions:
+            if question.name == name:
+                return question
+        raise KeyError(f"{self.chapter}/{self.name} has no question {name!r}; it has "
+                       f"{', '.join(q.name for q in self.questions)}")
+
+
+def question_of(grade_id):
+    """The question a graded test cell belongs to: ``test_softmax_hidden`` -> ``softmax``."""
+    match = _TEST_CELL.match(grade_id)
+    if match is None:
+        raise ValueError(f"graded cell {grade_id!r} is not named test_<question> or test_<question>_hidden")
+    return match["question"]
+
+
+def strip_solution_markers(source):
+    """A source solution cell as a student would write it: without nbgrader's solution markers."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in _SOLUTION_MARKERS)
+
+
+def _defined_names(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name))
+    return names
+
+
+def read_graded_notebook(path, chapter):
+    """Questions, points and solution cells of the source notebook at ``path``."""
+    notebook = nbformat.read(path, as_version=4)
+    solution_cells, defined_by, headings = [], {}, []
+    points, test_cells = {}, {}
+    titles = [title for cell in notebook.cells if cell.cell_type == "markdown"
+              for title in _HEADING.findall(cell.source)]
+    heading = Path(path).stem
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if cell.cell_type == "markdown":
+            heading = ([heading] + _HEADING.findall(cell.source))[-1]
+        if meta.get("solution"):
+            solution_cells.append(grade_id)
+            headings.append((grade_id, heading))
+            for name in _defined_names(strip_solution_markers(cell.source)):
+                defined_by.setdefault(name, grade_id)
+        if meta.get("grade"):
+            question = question_of(grade_id)
+            points[question] = points.get(question, 0.0) + float(meta.get("points", 0))
+            test_cells.setdefault(question, []).append(grade_id)
+    questions = []
+    for name in points:
+        solution = defined_by.get(name, name if name in solution_cells else None)
+        if solution is None:
+            raise ValueError(f"{path}: no solution cell defines {name!r}, "
+                             f"the question of {', '.join(test_cells[name])}")
+        questions.append(Question(name, tuple(test_cells[name]), points[name], solution))
+    title = titles[0] if titles else Path(path).stem
+    return GradedNotebook(chapter, Path(path).stem, title, tuple(questions), tuple(solution_cells), tuple(headings))
+
+
+def graded_notebook(root, chapter):
+    """The graded notebook of ``chapter``: the one notebook in ``<root>/solutions/<chapter>/``."""
+    folder = Path(root) / "solutions" / chapter
+    paths = sorted(folder.glob("*.ipynb"))
+    if len(paths) != 1:
+        found = ", ".join(path.name for path in paths) or "none"
+        raise FileNotFoundError(f"{folder} must hold exactly one source notebook (the chapter's graded notebook); "
+                                f"found {found}")
+    return read_graded_notebook(paths[0], chapter)
