@@ -127,10 +127,15 @@ def _argument_names(function, count):
 
 def _format_inputs(case, reference):
     names = _argument_names(reference, len(case.args))
-    described = [f"{n} = {_describe(v)}" for n, v in zip(names, case.args)]
-    described += [f"{n} = {v!r}" if not isinstance(v, np.ndarray) else f"{n} = {_describe(v)}"
-                  for n, v in case.kwargs.items()]
-    return ", ".join(described)
+    pairs = [*zip(names, case.args), *case.kwargs.items()]
+    return ", ".join(f"{name} = {_describe_argument(value)}" for name, value in pairs)
+
+
+def _describe_argument(value):
+    """Numbers, flags and strings are shown as they are; arrays and functions by what they are."""
+    if isinstance(value, (bool, int, float, str, np.generic)) or value is None:
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    return _describe(value)
 
 
 def expected_output(case_set, case):
@@ -271,7 +276,7 @@ def check_answer(value, name, *, hidden=False):
     verdict = judge_answer(find_answer(name), value, hidden=hidden)
     if not verdict.passed:
         raise CheckFailed(verdict.message)
-    print(f"{name} is correct." if hidden else f"{name} is a number of the right shape; its value is checked by a hidden test.")
+    print(f"{name} is correct." if hidden else f"{name} has the right type and shape; its value is checked by a hidden test.")
 
 
 __all__ = ["Answer", "Case", "CaseSet", "CheckFailed", "Mistake", "Outcome", "Prior", "Verdict",
