@@ -18,28 +18,8 @@ attend to this key". Every function works on float64 copies and never modifies i
 
 import numpy as np
 
+from autograder.shapes import checked_arrays
 from autograder.softmax import softmax
-
-
-def checked_array(name, value, axes, sizes, dtype=np.float64):
-    """``value`` as an array of ``dtype`` whose shape matches ``axes``, or a ``ValueError`` naming ``name``.
-
-    ``axes`` names each axis, e.g. ``("n", "d_k")``; a leading ``"..."`` allows any number of batch
-    axes. ``sizes`` maps axis names to ``(size, argument)`` already seen in the same call, so an axis
-    shared by two arguments (the ``d_k`` of ``Q`` and ``K``) must have the same size in both.
-    """
-    array = np.asarray(value, dtype=dtype)
-    has_batch = axes[0] == "..."
-    named = axes[1:] if has_batch else axes
-    expected = f"({', '.join(axes)})"
-    if array.ndim < len(named) or (not has_batch and array.ndim != len(named)):
-        raise ValueError(f"{name} must have shape {expected}, got shape {array.shape}")
-    for axis, size in zip(named, array.shape[array.ndim - len(named):]):
-        seen_size, seen_in = sizes.setdefault(axis, (size, name))
-        if seen_size != size:
-            raise ValueError(f"{name} must have shape {expected} with {axis} = {seen_size} "
-                             f"(from {seen_in}), got shape {array.shape}")
-    return array
 
 
 def scaled_dot_product_attention(Q, K, V, mask=None):
@@ -56,10 +36,8 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
     broadcast. mask: boolean, broadcastable to ``(..., n_q, n_k)``, leaving every query at least
     one key. Returns ``(output, weights)`` of shapes ``(..., n_q, d_v)`` and ``(..., n_q, n_k)``.
     """
-    sizes = {}
-    Q = checked_array("Q", Q, ("...", "n_q", "d_k"), sizes)
-    K = checked_array("K", K, ("...", "n_k", "d_k"), sizes)
-    V = checked_array("V", V, ("...", "n_k", "d_v"), sizes)
+    Q, K, V = checked_arrays("scaled_dot_product_attention",
+                             Q=(Q, "... n_q d_k"), K=(K, "... n_k d_k"), V=(V, "... n_k d_v"))
     d_k = Q.shape[-1]
     scores = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)
     if mask is not None:
@@ -95,13 +73,8 @@ def additive_attention(q, K, V, W_q, W_k, w_v):
     q: ``(d_q,)``; K: ``(n, d_k)``; V: ``(n, d_v)``; W_q: ``(d_q, h)``; W_k: ``(d_k, h)``; w_v: ``(h,)``.
     Returns ``(context, weights)`` of shapes ``(d_v,)`` and ``(n,)``.
     """
-    sizes = {}
-    q = checked_array("q", q, ("d_q",), sizes)
-    K = checked_array("K", K, ("n", "d_k"), sizes)
-    V = checked_array("V", V, ("n", "d_v"), sizes)
-    W_q = checked_array("W_q", W_q, ("d_q", "h"), sizes)
-    W_k = checked_array("W_k", W_k, ("d_k", "h"), sizes)
-    w_v = checked_array("w_v", w_v, ("h",), sizes)
+    q, K, V, W_q, W_k, w_v = checked_arrays("additive_attention", q=(q, "d_q"), K=(K, "n d_k"), V=(V, "n d_v"),
+                                            W_q=(W_q, "d_q h"), W_k=(W_k, "d_k h"), w_v=(w_v, "h"))
     scores = np.tanh(q @ W_q + K @ W_k) @ w_v
     weights = softmax(scores)
     return weights @ V, weights
@@ -116,10 +89,7 @@ def luong_general_scores(q, K, W):
 
     q: ``(d_q,)``; K: ``(n, d_k)``; W: ``(d_q, d_k)``. Returns the scores, shape ``(n,)``.
     """
-    sizes = {}
-    q = checked_array("q", q, ("d_q",), sizes)
-    K = checked_array("K", K, ("n", "d_k"), sizes)
-    W = checked_array("W", W, ("d_q", "d_k"), sizes)
+    q, K, W = checked_arrays("luong_general_scores", q=(q, "d_q"), K=(K, "n d_k"), W=(W, "d_q d_k"))
     return K @ (q @ W)
 
 
@@ -133,9 +103,7 @@ def hard_attention(scores, V):
 
     scores: ``(n,)``; V: ``(n, d_v)``. Returns ``(output, weights)`` of shapes ``(d_v,)`` and ``(n,)``.
     """
-    sizes = {}
-    scores = checked_array("scores", scores, ("n",), sizes)
-    V = checked_array("V", V, ("n", "d_v"), sizes)
+    scores, V = checked_arrays("hard_attention", scores=(scores, "n"), V=(V, "n d_v"))
     best = int(np.argmax(scores))
     weights = np.zeros_like(scores)
     weights[best] = 1.0
@@ -149,9 +117,7 @@ def cosine_similarity(q, K):
 
     q: ``(d,)``, nonzero; K: ``(n, d)`` with nonzero rows. Returns shape ``(n,)``, values in ``[-1, 1]``.
     """
-    sizes = {}
-    q = checked_array("q", q, ("d",), sizes)
-    K = checked_array("K", K, ("n", "d"), sizes)
+    q, K = checked_arrays("cosine_similarity", q=(q, "d"), K=(K, "n d"))
     return (K @ q) / (np.linalg.norm(K, axis=1) * np.linalg.norm(q))
 
 

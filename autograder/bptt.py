@@ -12,41 +12,9 @@ and the shared weights add up their gradients over every step.
 All functions work on float64 arrays and never modify their inputs.
 """
 
-import re
-
 import numpy as np
 
-
-def check_shapes(function, **named):
-    r"""Check that arrays have the shapes their roles require, and return the sizes found.
-
-    ``named`` maps an argument name to ``(array, pattern)``; a pattern names each axis, e.g.
-    ``"N T D"`` or ``"D 4H"`` (a size that must be 4 times ``H``). The first argument that uses a
-    symbol fixes its size; a later mismatch raises ``ValueError`` naming the function, the
-    argument, the expected and the actual shape.
-    """
-    sizes, source = {}, {}
-    for name, (array, pattern) in named.items():
-        axes = [re.fullmatch(r"(\d*)([A-Za-z]\w*)", token).groups() for token in pattern.split()]
-        if array.ndim != len(axes):
-            raise ValueError(f"{function}: `{name}` must have {len(axes)} dimensions ({pattern.replace(' ', ', ')}); "
-                             f"got shape {array.shape}")
-        for (factor, symbol), size in zip(axes, array.shape):
-            factor = int(factor or 1)
-            if symbol not in sizes:
-                if size % factor:
-                    raise ValueError(f"{function}: `{name}` axis {factor}{symbol} must be a multiple of {factor}; "
-                                     f"got shape {array.shape}")
-                sizes[symbol], source[symbol] = size // factor, name
-            elif size != factor * sizes[symbol]:
-                expected = tuple(int(f or 1) * sizes[s] if s in sizes else "?" for f, s in axes)
-                raise ValueError(f"{function}: `{name}` must have shape ({pattern.replace(' ', ', ')}) = {expected} "
-                                 f"({symbol} = {sizes[symbol]} from `{source[symbol]}`); got shape {array.shape}")
-    return sizes
-
-
-def _as_float_arrays(*arrays):
-    return tuple(np.asarray(array, dtype=np.float64) for array in arrays)
+from autograder.shapes import checked_arrays
 
 
 def rnn_forward(x, h0, Wx, Wh, b):
@@ -59,11 +27,12 @@ def rnn_forward(x, h0, Wx, Wh, b):
     Returns ``(h, cache)``: ``h`` of shape ``(N, T, H)`` (``h[:, t]`` is :math:`h_t`) and
     ``cache = (x, h0, Wx, Wh, h)``, the arrays ``rnn_backward`` reads.
     """
-    x, h0, Wx, Wh, b = _as_float_arrays(x, h0, Wx, Wh, b)
-    sizes = check_shapes("rnn_forward", x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"), b=(b, "H"))
-    h = np.empty((sizes["N"], sizes["T"], sizes["H"]))
+    x, h0, Wx, Wh, b = checked_arrays("rnn_forward", x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"),
+                                      Wh=(Wh, "H H"), b=(b, "H"))
+    n_sequences, n_steps, _ = x.shape
+    h = np.empty((n_sequences, n_steps, h0.shape[1]))
     h_prev = h0
-    for t in range(sizes["T"]):
+    for t in range(n_steps):
         h_prev = np.tanh(x[:, t] @ Wx + h_prev @ Wh + b)
         h[:, t] = h_prev
     return h, (x, h0, Wx, Wh, h)
@@ -72,10 +41,9 @@ def rnn_forward(x, h0, Wx, Wh, b):
 def _check_cache(function, dh, cache):
     if not isinstance(cache, tuple) or len(cache) != 5:
         raise ValueError(f"{function}: `cache` must be the tuple (x, h0, Wx, Wh, h) returned by rnn_forward")
-    x, h0, Wx, Wh, h = _as_float_arrays(*cache)
-    dh = np.asarray(dh, dtype=np.float64)
-    check_shapes(function, h=(h, "N T H"), dh=(dh, "N T H"), x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"),
-                 Wh=(Wh, "H H"))
+    x, h0, Wx, Wh, h = cache
+    h, dh, x, h0, Wx, Wh = checked_arrays(function, h=(h, "N T H"), dh=(dh, "N T H"), x=(x, "N T D"),
+                                          h0=(h0, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"))
     return dh, (x, h0, Wx, Wh, h)
 
 
@@ -242,7 +210,7 @@ def mean_squared_error(predictions, targets):
     with :math:`M` the number of entries. predictions, targets: arrays of the same shape.
     Returns ``(loss, dpredictions)``.
     """
-    predictions, targets = _as_float_arrays(predictions, targets)
+    predictions, targets = (np.asarray(array, dtype=np.float64) for array in (predictions, targets))
     if predictions.shape != targets.shape:
         raise ValueError(f"mean_squared_error: `targets` must have the shape of `predictions` {predictions.shape}; "
                          f"got shape {targets.shape}")

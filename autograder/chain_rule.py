@@ -5,6 +5,8 @@ All functions work on float64 arrays and never modify their inputs.
 
 import numpy as np
 
+from autograder.shapes import checked_arrays
+
 
 def sigmoid(z):
     r"""The logistic function, computed without overflow for any finite ``z``.
@@ -88,11 +90,7 @@ def neuron_forward(w, b, x, y):
 
     w, x: shape ``(d,)``; b, y: numbers. Returns the dict ``{"z", "a", "loss"}`` of floats.
     """
-    w = np.asarray(w, dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    if w.ndim != 1 or x.shape != w.shape:
-        raise ValueError(f"neuron: w and x must be 1-D of the same length; got w of shape {w.shape} "
-                         f"and x of shape {x.shape}")
+    w, x = checked_arrays("neuron_forward", w=(w, "d"), x=(x, "d"))
     z = float(w @ x + b)
     a = float(sigmoid(z))
     return {"z": z, "a": a, "loss": 0.5 * (a - y) ** 2}
@@ -109,7 +107,8 @@ def neuron_backward(w, b, x, y):
 
     w, x: shape ``(d,)``; b, y: numbers. Returns ``(loss, dw, db)``: a float, shape ``(d,)``, a float.
     """
+    w, x = checked_arrays("neuron_backward", w=(w, "d"), x=(x, "d"))
     forward = neuron_forward(w, b, x, y)
     a = forward["a"]
     dz = (a - y) * a * (1.0 - a)
-    return forward["loss"], dz * np.asarray(x, dtype=np.float64), dz
+    return forward["loss"], dz * x, dz

@@ -6,6 +6,8 @@ All functions work on float64 arrays and never modify their inputs.
 
 import numpy as np
 
+from autograder.shapes import checked_arrays
+
 
 def gradient_descent(grad, x0, lr, n_steps):
     r"""Run ``n_steps`` steps of gradient descent from ``x0`` and return every iterate.
@@ -23,17 +25,6 @@ def gradient_descent(grad, x0, lr, n_steps):
     return np.stack(iterates)
 
 
-def _check_regression_shapes(w, X, y):
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, d) with one example per row; got shape {X.shape}")
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape (N,) = ({X.shape[0]},) to match X of shape {X.shape}; "
-                         f"got shape {y.shape}")
-    if w.shape != (X.shape[1],):
-        raise ValueError(f"w must have shape (d,) = ({X.shape[1]},) to match X of shape {X.shape}; "
-                         f"got shape {w.shape}")
-
-
 def mse_loss_and_grad(w, X, y):
     r"""Mean squared error of the linear model ``X @ w`` and its gradient with respect to ``w``.
 
@@ -43,8 +34,7 @@ def mse_loss_and_grad(w, X, y):
     w: shape ``(d,)``; X: shape ``(N, d)``; y: shape ``(N,)``.
     Returns ``(loss, grad)``: a float and shape ``(d,)``.
     """
-    w, X, y = (np.asarray(a, dtype=np.float64) for a in (w, X, y))
-    _check_regression_shapes(w, X, y)
+    X, y, w = checked_arrays("mse_loss_and_grad", X=(X, "N d"), y=(y, "N"), w=(w, "d"))
     residual = X @ w - y
     return float(np.mean(residual ** 2)), (2.0 / len(X)) * (X.T @ residual)
 
@@ -62,9 +52,7 @@ def minibatch_sgd(X, y, w0, lr, batch_size, n_epochs, seed):
     X: ``(N, d)``; y: ``(N,)``; w0: ``(d,)``. Returns ``(w, losses)``: the final weights ``(d,)`` and
     ``losses`` of shape ``(n_epochs,)``, ``losses[e]`` the loss on all of ``X`` after epoch ``e``.
     """
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    w = np.array(w0, dtype=np.float64)
-    _check_regression_shapes(w, X, y)
+    X, y, w = checked_arrays("minibatch_sgd", X=(X, "N d"), y=(y, "N"), w0=(w0, "d"))
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}")
     rng = np.random.default_rng(seed)

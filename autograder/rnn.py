@@ -9,8 +9,9 @@ and never modify their inputs.
 
 import numpy as np
 
-from autograder.bptt import check_shapes, rnn_forward
+from autograder.bptt import rnn_forward
 from autograder.chain_rule import sigmoid
+from autograder.shapes import checked_arrays
 from autograder.softmax import cross_entropy_loss_and_grad
 
 #: Order of the four blocks of the LSTM's pre-activation ``a`` (each ``H`` wide).
@@ -25,9 +26,8 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     x: ``(N, D)``; h_prev: ``(N, H)``; Wx: ``(D, H)``; Wh: ``(H, H)``; b: ``(H,)``.
     Returns ``h_next`` of shape ``(N, H)``.
     """
-    x, h_prev, Wx, Wh, b = (np.asarray(a, dtype=np.float64) for a in (x, h_prev, Wx, Wh, b))
-    check_shapes("rnn_step_forward", x=(x, "N D"), h_prev=(h_prev, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"),
-                 b=(b, "H"))
+    x, h_prev, Wx, Wh, b = checked_arrays("rnn_step_forward", x=(x, "N D"), h_prev=(h_prev, "N H"), Wx=(Wx, "D H"),
+                                          Wh=(Wh, "H H"), b=(b, "H"))
     h, _ = rnn_forward(x[:, np.newaxis], h_prev, Wx, Wh, b)
     return h[:, 0]
 
@@ -41,9 +41,8 @@ def lstm_gates(x, h_prev, Wx, Wh, b):
     x: ``(N, D)``; h_prev: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
     Returns the dict ``{"input": i, "forget": f, "output": o, "candidate": g}``, each ``(N, H)``.
     """
-    x, h_prev, Wx, Wh, b = (np.asarray(a, dtype=np.float64) for a in (x, h_prev, Wx, Wh, b))
-    check_shapes("lstm_gates", x=(x, "N D"), h_prev=(h_prev, "N H"), Wx=(Wx, "D 4H"), Wh=(Wh, "H 4H"),
-                 b=(b, "4H"))
+    x, h_prev, Wx, Wh, b = checked_arrays("lstm_gates", x=(x, "N D"), h_prev=(h_prev, "N H"), Wx=(Wx, "D 4H"),
+                                          Wh=(Wh, "H 4H"), b=(b, "4H"))
     blocks = dict(zip(LSTM_GATES, np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)))
     return {name: np.tanh(block) if name == "candidate" else sigmoid(block) for name, block in blocks.items()}
 
@@ -60,9 +59,9 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     x: ``(N, D)``; h_prev, c_prev: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
     Returns ``(h_next, c_next)``, both ``(N, H)``.
     """
-    x, h_prev, c_prev, Wx, Wh, b = (np.asarray(a, dtype=np.float64) for a in (x, h_prev, c_prev, Wx, Wh, b))
-    check_shapes("lstm_step_forward", x=(x, "N D"), h_prev=(h_prev, "N H"), c_prev=(c_prev, "N H"),
-                 Wx=(Wx, "D 4H"), Wh=(Wh, "H 4H"), b=(b, "4H"))
+    x, h_prev, c_prev, Wx, Wh, b = checked_arrays("lstm_step_forward", x=(x, "N D"), h_prev=(h_prev, "N H"),
+                                                  c_prev=(c_prev, "N H"), Wx=(Wx, "D 4H"), Wh=(Wh, "H 4H"),
+                                                  b=(b, "4H"))
     gates = lstm_gates(x, h_prev, Wx, Wh, b)
     c_next = gates["forget"] * c_prev + gates["input"] * gates["candidate"]
     return gates["output"] * np.tanh(c_next), c_next
@@ -74,10 +73,8 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     x: ``(N, T, D)``; h0, c0: ``(N, H)``; Wx, Wh, b: as ``lstm_step_forward``.
     Returns ``(h, c)``, both ``(N, T, H)``, the hidden states and memory cells of every step.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3:
-        raise ValueError(f"lstm_forward: `x` must have 3 dimensions (N, T, D); got shape {x.shape}")
-    h_t, c_t = np.asarray(h0, dtype=np.float64), np.asarray(c0, dtype=np.float64)
+    x, h_t, c_t, Wx, Wh, b = checked_arrays("lstm_forward", x=(x, "N T D"), h0=(h0, "N H"), c0=(c0, "N H"),
+                                            Wx=(Wx, "D 4H"), Wh=(Wh, "H 4H"), b=(b, "4H"))
     hs, cs = [], []
     for t in range(x.shape[1]):
         h_t, c_t = lstm_step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
@@ -98,13 +95,13 @@ def sequence_cross_entropy(scores, y):
     scores: ``(N, T, C)``; y: integers ``(N, T)`` in ``[0, C)``. Returns ``(loss, dscores)``:
     a float and ``(N, T, C)``.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(y)
-    sizes = check_shapes("sequence_cross_entropy", scores=(scores, "N T C"), y=(y, "N T"))
-    if y.dtype.kind not in "iu" or np.any(y < 0) or np.any(y >= sizes["C"]):
-        raise ValueError(f"sequence_cross_entropy: `y` must hold integer classes in [0, {sizes['C']}); "
-                         f"got dtype {y.dtype}, values from {y.min()} to {y.max()}")
+    # dtype=None: the labels must stay integers, so that float labels are reported rather than truncated.
+    scores, y = checked_arrays("sequence_cross_entropy", scores=(np.asarray(scores, dtype=np.float64), "N T C"),
+                               y=(y, "N T"), dtype=None)
     n, steps, classes = scores.shape
+    if y.dtype.kind not in "iu" or np.any(y < 0) or np.any(y >= classes):
+        raise ValueError(f"sequence_cross_entropy: `y` must hold integer classes in [0, {classes}); "
+                         f"got dtype {y.dtype}, values from {y.min()} to {y.max()}")
     loss, dflat = cross_entropy_loss_and_grad(scores.reshape(n * steps, classes), y.reshape(n * steps))
     return loss * steps, dflat.reshape(scores.shape) * steps
 

@@ -15,7 +15,8 @@ query's distribution over the keys.
 
 import numpy as np
 
-from autograder.attention import checked_array, scaled_dot_product_attention
+from autograder.attention import scaled_dot_product_attention
+from autograder.shapes import checked_arrays
 from autograder.softmax import softmax
 
 
@@ -62,11 +63,8 @@ def self_attention(X, W_q, W_k, W_v, causal=False):
     X: ``(n, d_model)``; W_q, W_k: ``(d_model, d_k)``; W_v: ``(d_model, d_v)``.
     Returns ``(Z, A)`` of shapes ``(n, d_v)`` and ``(n, n)``.
     """
-    sizes = {}
-    X = checked_array("X", X, ("n", "d_model"), sizes)
-    W_q = checked_array("W_q", W_q, ("d_model", "d_k"), sizes)
-    W_k = checked_array("W_k", W_k, ("d_model", "d_k"), sizes)
-    W_v = checked_array("W_v", W_v, ("d_model", "d_v"), sizes)
+    X, W_q, W_k, W_v = checked_arrays("self_attention", X=(X, "n d_model"), W_q=(W_q, "d_model d_k"),
+                                      W_k=(W_k, "d_model d_k"), W_v=(W_v, "d_model d_v"))
     mask = causal_mask(len(X)) if causal else None
     return scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v, mask=mask)
 
@@ -103,10 +101,8 @@ def attention_heads(X, W_q, W_k, W_v, n_heads, causal=False):
     X: ``(n, d_model)``; W_q, W_k, W_v: ``(d_model, d_model)``; ``n_heads`` divides ``d_model``.
     Returns ``(heads, weights)`` of shapes ``(n_heads, n, d_head)`` and ``(n_heads, n, n)``.
     """
-    sizes = {}
-    X = checked_array("X", X, ("n", "d_model"), sizes)
-    W_q, W_k, W_v = (checked_array(name, W, ("d_model", "d_model"), sizes)
-                     for name, W in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v)))
+    X, W_q, W_k, W_v = checked_arrays("attention_heads", X=(X, "n d_model"), W_q=(W_q, "d_model d_model"),
+                                      W_k=(W_k, "d_model d_model"), W_v=(W_v, "d_model d_model"))
     d_model = X.shape[1]
     if not (isinstance(n_heads, (int, np.integer)) and n_heads >= 1 and d_model % n_heads == 0):
         raise ValueError(f"n_heads must be a positive integer that divides d_model = {d_model}, got {n_heads!r}")
@@ -125,20 +121,18 @@ def multi_head_self_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
 
     X: ``(n, d_model)``; W_q, W_k, W_v, W_o: ``(d_model, d_model)``. Returns ``(n, d_model)``.
     """
+    # Checked here, not only inside attention_heads, so that a wrong shape names the function the caller called.
+    X, W_q, W_k, W_v, W_o = checked_arrays("multi_head_self_attention", X=(X, "n d_model"),
+                                           W_q=(W_q, "d_model d_model"), W_k=(W_k, "d_model d_model"),
+                                           W_v=(W_v, "d_model d_model"), W_o=(W_o, "d_model d_model"))
     heads, _ = attention_heads(X, W_q, W_k, W_v, n_heads, causal=causal)
-    concatenated = merge_heads(heads)
-    W_o = checked_array("W_o", W_o, ("d_model", "d_model"), {"d_model": (concatenated.shape[1], "X")})
-    return concatenated @ W_o
+    return merge_heads(heads) @ W_o
 
 
-def _column_projections(X, W_Q, W_K, W_V):
-    """``(Q, K, V) = (W_Q X, W_K X, W_V X)`` with the tokens as the columns of ``X``."""
-    sizes = {}
-    X = checked_array("X", X, ("d_in", "n"), sizes)
-    W_Q = checked_array("W_Q", W_Q, ("d_k", "d_in"), sizes)
-    W_K = checked_array("W_K", W_K, ("d_k", "d_in"), sizes)
-    W_V = checked_array("W_V", W_V, ("d_v", "d_in"), sizes)
-    return W_Q @ X, W_K @ X, W_V @ X
+def _checked_columns(function, X, W_Q, W_K, W_V):
+    """The by-hand exercise's matrices as float64 arrays, once their shapes fit tokens as the columns of ``X``."""
+    return checked_arrays(function, X=(X, "d_in n"), W_Q=(W_Q, "d_k d_in"), W_K=(W_K, "d_k d_in"),
+                          W_V=(W_V, "d_v d_in"))
 
 
 def by_hand_steps(X, W_Q, W_K, W_V):
@@ -155,7 +149,8 @@ def by_hand_steps(X, W_Q, W_K, W_V):
     X: ``(d_in, n)``; W_Q, W_K: ``(d_k, d_in)``; W_V: ``(d_v, d_in)``. Returns a dict with
     ``Q``, ``K``, ``V``, ``scores``, ``scaled``, ``powers``, ``column_sums``, ``A`` and ``Z``.
     """
-    Q, K, V = _column_projections(X, W_Q, W_K, W_V)
+    X, W_Q, W_K, W_V = _checked_columns("by_hand_steps", X, W_Q, W_K, W_V)
+    Q, K, V = W_Q @ X, W_K @ X, W_V @ X
     scores = K.T @ Q
     scaled = np.floor(scores / 2)
     powers = 3.0 ** scaled
@@ -173,7 +168,7 @@ def attention_by_hand(X, W_Q, W_K, W_V):
     X: ``(d_in, n)``; W_Q, W_K: ``(d_k, d_in)``; W_V: ``(d_v, d_in)``.
     Returns ``(A, Z)`` of shapes ``(n, n)`` and ``(d_v, n)``.
     """
-    steps = by_hand_steps(X, W_Q, W_K, W_V)
+    steps = by_hand_steps(*_checked_columns("attention_by_hand", X, W_Q, W_K, W_V))
     return steps["A"], steps["Z"]
 
 
@@ -187,6 +182,7 @@ def attention_by_formula(X, W_Q, W_K, W_V):
 
     Shapes as ``attention_by_hand``; returns ``(A, Z)``.
     """
-    Q, K, V = _column_projections(X, W_Q, W_K, W_V)
+    X, W_Q, W_K, W_V = _checked_columns("attention_by_formula", X, W_Q, W_K, W_V)
+    Q, K, V = W_Q @ X, W_K @ X, W_V @ X
     A = softmax(K.T @ Q / np.sqrt(K.shape[0]), axis=0)
     return A, V @ A

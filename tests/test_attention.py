@@ -164,11 +164,12 @@ def test_functions_leave_their_inputs_unchanged(rng):
 
 @pytest.mark.parametrize("call, message", [
     (lambda: ref.scaled_dot_product_attention(np.ones((2, 3)), np.ones((4, 2)), np.ones((4, 1))),
-     r"K must have shape \(\.\.\., n_k, d_k\) with d_k = 3 \(from Q\), got shape \(4, 2\)"),
+     r"scaled_dot_product_attention: `K` must have shape \(\.\.\., n_k, d_k\) = \(\.\.\., 4, 3\) \(d_k = 3 from `Q`\); "
+     r"got shape \(4, 2\)"),
     (lambda: ref.scaled_dot_product_attention(np.ones((2, 3)), np.ones((4, 3)), np.ones((5, 1))),
-     r"V must have shape \(\.\.\., n_k, d_v\) with n_k = 4 \(from K\), got shape \(5, 1\)"),
+     r"`V` must have shape \(\.\.\., n_k, d_v\) = \(\.\.\., 4, d_v\) \(n_k = 4 from `K`\); got shape \(5, 1\)"),
     (lambda: ref.scaled_dot_product_attention(np.ones(3), np.ones((4, 3)), np.ones((4, 1))),
-     r"Q must have shape \(\.\.\., n_q, d_k\), got shape \(3,\)"),
+     r"`Q` must have shape \(\.\.\., n_q, d_k\) \(at least 2 dimensions\); got shape \(3,\)"),
     (lambda: ref.scaled_dot_product_attention(np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 1)), mask=np.ones((3, 4))),
      r"mask must be broadcastable to the scores' shape \(\.\.\., n_q, n_k\) = \(2, 4\), got shape \(3, 4\)"),
     (lambda: ref.scaled_dot_product_attention(np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 1)),
@@ -176,11 +177,11 @@ def test_functions_leave_their_inputs_unchanged(rng):
      "mask leaves a query with no key"),
     (lambda: ref.additive_attention(np.ones(2), np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 4)), np.ones((2, 4)),
                                     np.ones(4)),
-     r"W_q must have shape \(d_q, h\) with d_q = 2 \(from q\), got shape \(3, 4\)"),
+     r"additive_attention: `W_q` must have shape \(d_q, h\) = \(2, h\) \(d_q = 2 from `q`\); got shape \(3, 4\)"),
     (lambda: ref.luong_general_scores(np.ones(2), np.ones((3, 4)), np.ones((2, 3))),
-     r"W must have shape \(d_q, d_k\) with d_k = 4 \(from K\), got shape \(2, 3\)"),
+     r"luong_general_scores: `W` must have shape \(d_q, d_k\) = \(2, 4\) \(d_k = 4 from `K`\); got shape \(2, 3\)"),
     (lambda: ref.hard_attention(np.ones(3), np.ones((4, 2))),
-     r"V must have shape \(n, d_v\) with n = 3 \(from scores\), got shape \(4, 2\)"),
+     r"hard_attention: `V` must have shape \(n, d_v\) = \(3, d_v\) \(n = 3 from `scores`\); got shape \(4, 2\)"),
 ])
 def test_bad_shapes_are_reported_with_the_argument_and_both_shapes(call, message):
     with pytest.raises(ValueError, match=message):

@@ -113,7 +113,8 @@ def test_neuron_backward_leaves_its_inputs_alone_and_names_bad_shapes():
     ref.neuron_backward(w, 0.1, x, 0.0)
     np.testing.assert_array_equal(w, kept[0])
     np.testing.assert_array_equal(x, kept[1])
-    with pytest.raises(ValueError, match=r"w of shape \(2,\) and x of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"neuron_backward: `x` must have shape \(d,\) = \(2,\) \(d = 2 from `w`\); "
+                                         r"got shape \(3,\)"):
         ref.neuron_backward(w, 0.1, np.ones(3), 0.0)
 
 

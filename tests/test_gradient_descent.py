@@ -65,11 +65,12 @@ def test_mse_hessian_matches_finite_differences_of_the_gradient():
 
 def test_mse_names_the_argument_with_a_bad_shape():
     X, y = _regression(0, n=5, d=2)
-    with pytest.raises(ValueError, match=r"w must have shape \(d,\) = \(2,\).*got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"mse_loss_and_grad: `w` must have shape \(d,\) = \(2,\) \(d = 2 from `X`\); "
+                                         r"got shape \(3,\)"):
         ref.mse_loss_and_grad(np.zeros(3), X, y)
-    with pytest.raises(ValueError, match=r"y must have shape \(N,\) = \(5,\).*got shape \(5, 1\)"):
+    with pytest.raises(ValueError, match=r"`y` must have shape \(N,\) = \(5,\) \(1 dimension\); got shape \(5, 1\)"):
         ref.mse_loss_and_grad(np.zeros(2), X, y[:, None])
-    with pytest.raises(ValueError, match=r"X must have shape \(N, d\).*got shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"`X` must have shape \(N, d\) \(2 dimensions\); got shape \(5,\)"):
         ref.mse_loss_and_grad(np.zeros(2), X[:, 0], y)
 
 

@@ -191,17 +191,19 @@ def test_the_shortcuts_are_a_softmax_with_other_constants():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: ref.self_attention(np.ones((3, 4)), np.ones((4, 2)), np.ones((4, 3)), np.ones((4, 2))),
-     r"W_k must have shape \(d_model, d_k\) with d_k = 2 \(from W_q\), got shape \(4, 3\)"),
+     r"self_attention: `W_k` must have shape \(d_model, d_k\) = \(4, 2\) \(d_k = 2 from `W_q`\); got shape \(4, 3\)"),
     (lambda: ref.self_attention(np.ones(4), np.ones((4, 2)), np.ones((4, 2)), np.ones((4, 2))),
-     r"X must have shape \(n, d_model\), got shape \(4,\)"),
+     r"self_attention: `X` must have shape \(n, d_model\) \(2 dimensions\); got shape \(4,\)"),
     (lambda: ref.multi_head_self_attention(np.ones((3, 6)), *[np.ones((6, 6))] * 4, 4),
      r"n_heads must be a positive integer that divides d_model = 6, got 4"),
     (lambda: ref.multi_head_self_attention(np.ones((3, 6)), *[np.ones((6, 6))] * 3, np.ones((6, 5)), 2),
-     r"W_o must have shape \(d_model, d_model\) with d_model = 6 \(from X\), got shape \(6, 5\)"),
+     r"multi_head_self_attention: `W_o` must have shape \(d_model, d_model\) = \(6, 6\) \(d_model = 6 from `X`\); "
+     r"got shape \(6, 5\)"),
     (lambda: ref.multi_head_self_attention(np.ones((3, 6)), np.ones((6, 4)), *[np.ones((6, 6))] * 3, 2),
-     r"W_q must have shape \(d_model, d_model\) with d_model = 6 \(from X\), got shape \(6, 4\)"),
+     r"multi_head_self_attention: `W_q` must have shape \(d_model, d_model\) = \(6, 6\) \(d_model = 6 from `X`\); "
+     r"got shape \(6, 4\)"),
     (lambda: ref.attention_by_hand(np.ones((6, 4)), np.ones((3, 5)), np.ones((3, 6)), np.ones((3, 6))),
-     r"W_Q must have shape \(d_k, d_in\) with d_in = 6 \(from X\), got shape \(3, 5\)"),
+     r"attention_by_hand: `W_Q` must have shape \(d_k, d_in\) = \(3, 6\) \(d_in = 6 from `X`\); got shape \(3, 5\)"),
 ])
 def test_bad_shapes_are_reported_with_the_argument_and_both_shapes(call, message):
     with pytest.raises(ValueError, match=message):
