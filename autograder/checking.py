@@ -167,11 +167,12 @@ def _diagnose(case_set, case, got):
     return None
 
 
-def judge(case_set, case, outcome, *, number, total, hidden):
+def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     """Judge one outcome of the student's function against the reference.
 
     Visible cases show the inputs, the expected and the actual output; hidden cases show the
-    shapes and the diagnosis only, never an expected value.
+    shapes and the diagnosis only, never an expected value. ``expected`` is the reference output
+    when the caller has it already (the grader computes each case's once per run).
     """
     kind = "hidden case" if hidden else "case"
     head = f"{case_set.name}, {kind} {number} of {total} ({case.label}); inputs: {_format_inputs(case, case_set.reference)}"
@@ -185,7 +186,8 @@ def judge(case_set, case, outcome, *, number, total, hidden):
         return Verdict(False, f"{head}\n  your function modified its input {', '.join(changed)} in place; "
                               "work on a copy (graded functions must not change their arguments)",
                        mistake="modifies its input")
-    expected = expected_output(case_set, case)
+    if expected is None:
+        expected = expected_output(case_set, case)
     found = _difference(expected, outcome.value, case_set.rtol, case_set.atol, case_set.output_names)
     if found is None:
         return Verdict(True)
@@ -238,8 +240,8 @@ class CheckFailed(AssertionError):
     """Raised by a test cell when a check fails; nbgrader then gives that cell no points."""
 
 
-def _failure(verdicts, name, hidden):
-    """The ``CheckFailed`` that reports every failed verdict, or None when all passed."""
+def failure(verdicts, name, hidden):
+    """The ``CheckFailed`` that reports every failed verdict of a check, or None when all passed."""
     failed = [v for v in verdicts if not v.passed]
     if not failed:
         return None
@@ -247,6 +249,18 @@ def _failure(verdicts, name, hidden):
     details = "\n\n".join(v.message for v in failed[:3])
     more = f"\n\n({len(failed) - 3} more failing cases not shown)" if len(failed) > 3 else ""
     return CheckFailed(f"{name}: {len(failed)} of {len(verdicts)} {kind} cases failed.\n\n{details}{more}")
+
+
+def success_message(name, total, hidden):
+    """The line a passing ``check`` prints (in the notebook and in the graded notebook alike)."""
+    return f"{name}: all {total} {'hidden' if hidden else 'visible'} cases pass."
+
+
+def answer_success_message(name, hidden):
+    """The line a passing ``check_answer`` prints."""
+    if hidden:
+        return f"{name} is correct."
+    return f"{name} has the right type and shape; its value is checked by a hidden test."
 
 
 def check(function, name, *, hidden=False):
@@ -263,10 +277,10 @@ def check(function, name, *, hidden=False):
     namespace = getattr(function, "__globals__", {})
     verdicts = [judge(case_set, case, run_case(function, case, namespace), number=i + 1, total=len(cases), hidden=hidden)
                 for i, case in enumerate(cases)]
-    failure = _failure(verdicts, name, hidden)
-    if failure:
-        raise failure
-    print(f"{name}: all {len(cases)} {'hidden' if hidden else 'visible'} cases pass.")
+    failed = failure(verdicts, name, hidden)
+    if failed:
+        raise failed
+    print(success_message(name, len(cases), hidden))
 
 
 def check_answer(value, name, *, hidden=False):
@@ -276,7 +290,7 @@ def check_answer(value, name, *, hidden=False):
     verdict = judge_answer(find_answer(name), value, hidden=hidden)
     if not verdict.passed:
         raise CheckFailed(verdict.message)
-    print(f"{name} is correct." if hidden else f"{name} has the right type and shape; its value is checked by a hidden test.")
+    print(answer_success_message(name, hidden))
 
 
 __all__ = ["Answer", "Case", "CaseSet", "CheckFailed", "Mistake", "Outcome", "Prior", "Verdict",

@@ -2,8 +2,8 @@
 
 ``explore(draw, **controls)`` first shows ``draw`` at the controls' default values as an ordinary
 figure, so the static page (and a reader without a running kernel) sees a meaningful picture;
-then, under it, the ipywidgets controls that redraw the figure when the page runs in Jupyter,
-Binder or Colab.
+then, under it, the ipywidgets controls, which redraw the figure under them when the page runs in
+Jupyter, Binder or Colab.
 
 The controls carry a plain-text alternative that names them and says how to use them. A front end
 that can run widgets always prefers the widget view to plain text; the static book is configured
@@ -21,7 +21,7 @@ WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
 
 def explore(draw, **controls):
-    """Show ``draw(**defaults)`` as a static figure, then sliders bound to ``draw``.
+    """Show ``draw(**defaults)`` as a static figure, then controls that redraw it below them.
 
     ``draw`` takes the controls' values as keyword arguments and draws on the current matplotlib
     figure; ``controls`` are ipywidgets (``FloatSlider``, ``IntSlider``, ``Dropdown``...).
@@ -29,10 +29,25 @@ def explore(draw, **controls):
     defaults = {name: control.value for name, control in controls.items()}
     draw(**defaults)
     plt.show()
-    explorer = ipywidgets.interactive(draw, **controls)
+    redrawn = ipywidgets.Output()
+
+    def redraw(change):
+        # Only a reader's move draws into the Output widget, never the page's execution: nbclient
+        # answers each captured output on the kernel's shell channel, which can stall the build's
+        # execution until its timeout (jupyter/nbclient#312).
+        with redrawn:
+            redrawn.clear_output(wait=True)
+            draw(**{name: control.value for name, control in controls.items()})
+            plt.show()
+
+    for name, control in controls.items():
+        if not control.description:
+            control.description = name
+        control.observe(redraw, names="value")
+    panel = ipywidgets.VBox([*controls.values(), redrawn])
     display(
         {
-            WIDGET_VIEW_MIMETYPE: explorer._repr_mimebundle_()[WIDGET_VIEW_MIMETYPE],
+            WIDGET_VIEW_MIMETYPE: panel._repr_mimebundle_()[WIDGET_VIEW_MIMETYPE],
             "text/plain": offline_note(controls),
         },
         raw=True,
@@ -45,7 +60,7 @@ def offline_note(controls):
     note = (
         f"Interactive controls: {described}. The figure above shows their starting values; "
         "run this page (launch button at the top: Binder or Colab, or your own Jupyter) "
-        "to move them and watch the figure change."
+        "to move them and redraw the figure."
     )
     # Plain text is shown as preformatted: break the lines so it fits the page.
     return textwrap.fill(note, width=72)

@@ -6,11 +6,14 @@
    executed chapter while printing to stderr, which the strict build treats as an error.
 3. `jupyter-book build` with warnings as errors and nitpicky references (`-W -n --keep-going`).
    Chapters are executed through the execution cache (`_build/.jupyter_cache` in the output).
+   After a change of `_toc.yml` every page is re-read (`--all`), so every page's navigation
+   follows the new table of contents; the execution cache keeps that fast.
 
 `--binder-notebooks` instead writes `book/<chapter>.ipynb` beside each chapter (Binder's postBuild).
 """
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -96,6 +99,24 @@ def html_dir(output_dir=None):
     return Path(output_dir or PROJECT_ROOT) / "_build" / "html"
 
 
+def toc_stamp_path(output_dir=None):
+    return Path(output_dir or PROJECT_ROOT) / "_build" / ".toc.sha256"
+
+
+def toc_fingerprint():
+    return hashlib.sha256((PROJECT_ROOT / "_toc.yml").read_bytes()).hexdigest()
+
+
+def toc_changed_since_last_build(output_dir=None):
+    """Whether `_toc.yml` changed since the last successful build into `output_dir`.
+
+    Sphinx rewrites only the pages whose source changed; after a change of the table of contents
+    the other pages would keep their old navigation (a new chapter missing from "next").
+    """
+    stamp = toc_stamp_path(output_dir)
+    return stamp.exists() and stamp.read_text(encoding="utf-8") != toc_fingerprint()
+
+
 def build(output_dir=None, rebuild_all=False, log_path=None):
     """Fetch what is missing, then build the book strictly; returns the completed process.
 
@@ -103,11 +124,16 @@ def build(output_dir=None, rebuild_all=False, log_path=None):
     """
     ensure_mathjax()
     warm_matplotlib_font_cache()
+    rebuild_all = rebuild_all or toc_changed_since_last_build(output_dir)
     command = jupyter_book_command(output_dir, rebuild_all)
     if log_path is None:
-        return subprocess.run(command, cwd=PROJECT_ROOT)
-    with open(log_path, "w", encoding="utf-8") as log:
-        return subprocess.run(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        result = subprocess.run(command, cwd=PROJECT_ROOT)
+    else:
+        with open(log_path, "w", encoding="utf-8") as log:
+            result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode == 0:
+        toc_stamp_path(output_dir).write_text(toc_fingerprint(), encoding="utf-8")
+    return result
 
 
 def write_binder_notebooks():

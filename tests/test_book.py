@@ -203,7 +203,9 @@ def test_internal_links_resolve(built_book):
     assert not broken, "\n".join(broken)
 
 
-def test_cross_references_between_pages_resolve_to_the_right_page(built_book):
+def test_chapters_cross_reference_each_other_and_every_reference_lands(built_book):
+    chapter_files = {built_book.page(docname).resolve() for docname in chapter_pages(built_book)}
+    between_chapters = 0
     for docname in built_book.pages:
         page = built_book.page(docname)
         for link in soup(page).select("article a.reference.internal"):
@@ -211,6 +213,10 @@ def test_cross_references_between_pages_resolve_to_the_right_page(built_book):
             assert path.exists(), f"{docname}: {link['href']}"
             if fragment:
                 assert fragment in ids_in(path), f"{docname}: {link['href']} names no anchor there"
+            if page.resolve() in chapter_files and path in chapter_files and path != page.resolve():
+                between_chapters += 1
+    if len(chapter_files) > 1:
+        assert between_chapters, "no chapter refers to another one"
 
 
 def test_pages_load_nothing_from_the_network(built_book):

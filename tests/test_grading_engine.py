@@ -96,16 +96,19 @@ def test_a_killed_run_restarted_grades_everything_once(course, tmp_path):
         # a second of student code each: the run is still going when it is killed
         hand_in(root, student, add_cell_after(solved_notebook(root), "imports", "import time\ntime.sleep(1)"))
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    process = subprocess.Popen([str(BIN / "course"), "grade", CHAPTER, "--jobs", "1"], cwd=root, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "grade.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([str(BIN / "course"), "grade", CHAPTER, "--jobs", "1"], cwd=root, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
     records = root / "reports" / "grading" / CHAPTER
     deadline = time.monotonic() + 120
-    while len(list(records.glob("*.json")) if records.is_dir() else []) < 2 and time.monotonic() < deadline:
+    while len(list(records.glob("*.json")) if records.is_dir() else []) < 2 and time.monotonic() < deadline \
+            and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     first = {path.stem for path in records.glob("*.json")}
-    assert 2 <= len(first) < len(students), "the run was not killed half-way"
+    assert 2 <= len(first) < len(students), f"the run was not killed half-way:\n{log.read_text()[-3000:]}"
 
     summary = grade(root, jobs=2)
     statuses = {row.student: row.status for row in summary.rows}
@@ -118,6 +121,27 @@ def test_a_killed_run_restarted_grades_everything_once(course, tmp_path):
         assert all(s.score == full for s in gradebook.assignment_submissions(CHAPTER))
     assert list((root / "autograded").glob("*/.*")) == []  # no staging folder left behind
     assert {row.status for row in grade(root).rows} == {"unchanged"}
+
+
+def test_ctrl_c_stops_at_once_and_the_next_run_finishes(course, tmp_path):
+    root = _copy(course, tmp_path / "course")
+    hand_in(root, "quick", solved_notebook(root))
+    hand_in(root, "slow", add_cell_after(solved_notebook(root), "imports", "import time\ntime.sleep(600)"))
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    process = subprocess.Popen([str(BIN / "course"), "grade", CHAPTER, "--timeout", "900"], cwd=root, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while record(root, "quick") is None and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.monotonic() - started < 10
+    assert "run the same command again" in errors
+    assert record(root, "slow") is None and gradebook_scores(root, "slow") is None
+    hand_in(root, "slow", solved_notebook(root))
+    assert {row.student: row.status for row in grade(root).rows} == {"quick": "unchanged", "slow": "graded"}
 
 
 def test_a_resubmission_replaces_the_old_grade(course, tmp_path):
@@ -140,12 +164,14 @@ def test_a_resubmission_replaces_the_old_grade(course, tmp_path):
 
 
 def test_a_dask_cluster_gives_the_same_scores(course, graded_locally, tmp_path):
+    import dask
     from distributed import LocalCluster
 
     root = _copy(course, tmp_path / "course")
     students = _honest_class(root)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    with dask.config.set({"temporary-directory": str(tmp_path / "dask")}), \
+            LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+                         dashboard_address=None) as cluster:
         summary = grade(root, scheduler=cluster.scheduler_address)
     assert [row.status for row in summary.rows] == ["graded"] * 3
     assert {student: gradebook_scores(root, student) for student in students} == graded_locally

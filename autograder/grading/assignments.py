@@ -27,6 +27,7 @@ import nbformat
 
 from autograder import cases as registry
 from autograder.calling import to_wire
+from autograder.checking import expected_output
 
 SECRET_FILE = ".grading_secret"
 CHECK_FUNCTIONS = ("check", "check_answer")
@@ -74,6 +75,7 @@ class TrustedNotebook:
     cells: list
     metadata: dict
     nbformat_minor: int
+    provided: list = field(default_factory=list)
 
     def cell(self, grade_id):
         return next((cell for cell in self.cells if cell.grade_id == grade_id), None)
@@ -88,6 +90,7 @@ class Assignment:
     source_files: list
     wired_cases: dict = field(default_factory=dict)
     cases: dict = field(default_factory=dict)
+    expected: dict = field(default_factory=dict)
     copy_signatures: dict = field(default_factory=dict)
     copy_check_skipped: list = field(default_factory=list)
     fingerprint: str = ""
@@ -119,6 +122,8 @@ def load_assignment(root, coursedir, gradebook, name):
     source_files = sorted(str(path.relative_to(source)) for path in source.rglob("*")
                           if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, coursedir))
     assignment = Assignment(name, notebooks, source_files)
+    for notebook in notebooks:
+        notebook.provided = _provided_modules(notebook, assignment)
     _build_cases(assignment, secret_seed(root, name))
     _build_copy_signatures(assignment)
     assignment.fingerprint = _fingerprint(assignment)
@@ -166,6 +171,36 @@ def _trusted_notebook(assignment, record, release_path, source_path):
         raise InstructorError(f"cells {', '.join(missing)} of {assignment}/{record.name} are in the gradebook "
                               f"but not in {release_path}: run `course release {assignment}` again")
     return TrustedNotebook(record.name, cells, dict(released.metadata), released.get("nbformat_minor", 5))
+
+
+def _provided_modules(notebook, assignment):
+    """Reference modules the instructor's own cells import for students (``from autograder.softmax
+    import softmax`` to build attention on chapter 3): the sandbox loads them before student code
+    runs. A module that holds the reference of a question of this notebook cannot be provided."""
+    import importlib
+    from autograder.grading.sandbox import ALLOWED_AUTOGRADER_MODULES
+    names = set()
+    for cell in notebook.cells:
+        if cell.solution or cell.cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(cell.cell["source"])
+        except SyntaxError:
+            continue  # a setup cell that does not parse fails in the sandbox, visibly
+        for node in ast.walk(tree):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            names |= {m for m in modules if m.startswith("autograder.") and m not in ALLOWED_AUTOGRADER_MODULES}
+    references = {check.name: registry.case_set(check.name).reference for c in notebook.cells for check in c.checks
+                  if check.function == "check"}
+    for name in sorted(names):
+        module = importlib.import_module(name)
+        given = [question for question, reference in references.items()
+                 if reference.__module__ == name or reference in vars(module).values()]
+        if given:
+            raise InstructorError(f"{assignment.name}/{notebook.name}.ipynb imports {name} for students, which holds "
+                                  f"the reference of {', '.join(given)}: that would hand them the answer")
+    return sorted(names)
 
 
 def _parse_test_cell(entry, assignment, notebook):
@@ -221,6 +256,7 @@ def _build_cases(assignment, seed):
                     built = case_set.hidden_cases(seed) if check.hidden else case_set.visible()
                     assignment.cases[key] = built
                     assignment.wired_cases[key] = [to_wire(case) for case in built]
+                    assignment.expected[key] = [expected_output(case_set, case) for case in built]
 
 
 def _build_copy_signatures(assignment):
@@ -269,27 +305,28 @@ def functions_defined(source):
 def function_signature(function):
     """The code of a function with its docstring removed, as an AST dump (names kept, positions dropped)."""
     function = copy.deepcopy(function)
-    body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    function.body = body or [ast.Pass()]
+    function.body = _without_docstring(function.body) or [ast.Pass()]
     return ast.dump(function, annotate_fields=False, include_attributes=False)
 
 
 def _statement_count(function):
-    signature_body = ast.parse(ast.unparse(function)).body[0].body
-    if signature_body and isinstance(signature_body[0], ast.Expr) and isinstance(signature_body[0].value, ast.Constant):
-        signature_body = signature_body[1:]
-    return sum(isinstance(node, ast.stmt) for statement in signature_body for node in ast.walk(statement))
+    """Statements of a function's body, nested ones included, its docstring not."""
+    body = _without_docstring(function.body)
+    return sum(isinstance(node, ast.stmt) for statement in body for node in ast.walk(statement))
+
+
+def _without_docstring(body):
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
 
 
 def _fingerprint(assignment):
     """A hash of everything trusted that grades depend on (tests, points, cases, the reference's
     outputs): any change regrades every submission."""
-    from autograder.checking import expected_output
-    expected = {f"{name}:{hidden}": [to_wire(expected_output(registry.case_set(name), case)) for case in built]
-                for (name, hidden), built in sorted(assignment.cases.items())}
+    expected = {f"{name}:{hidden}": [to_wire(output) for output in outputs]
+                for (name, hidden), outputs in sorted(assignment.expected.items())}
     answers = sorted({check.name for notebook in assignment.notebooks for cell in notebook.cells
                       for check in cell.checks if check.function == "check_answer"})
     content = {

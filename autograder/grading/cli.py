@@ -1,5 +1,6 @@
 """``course``: the instructor's command line, run from the course root (the folder of nbgrader_config.py)."""
 
+import functools
 import sys
 from pathlib import Path
 
@@ -19,20 +20,36 @@ def main(context, root):
     `nbgrader formgrader` and manual grading keep working. Run it from the course root.
 
     \b
-    Examples:
-        course release                      # regenerate every release notebook
-        course release 03_softmax           # one chapter
+    A term, from the course root:
+        course release                      # notebooks/ from solutions/, for every chapter
+        nbgrader collect ...                # or any way of filling submitted/<student>/<chapter>/
+        course grade --jobs 2               # grade every submission, in a sandbox
+        course feedback                     # feedback/<student>/<chapter>/*.html
+        course export                       # grades.csv for the LMS
+        course report                       # report.html: what to re-teach
     """
     course.put_nbgrader_on_path()
-    try:
-        context.obj = course.find_root(root)
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    context.obj = root
+
+
+def pass_root(command):
+    """Call ``command`` with the course root first; found only when it runs, so ``--help`` works anywhere."""
+
+    @click.pass_context
+    @functools.wraps(command)
+    def with_root(context, *args, **kwargs):
+        try:
+            root = course.find_root(context.obj)
+        except FileNotFoundError as error:
+            raise click.ClickException(str(error)) from None
+        return command(root, *args, **kwargs)
+
+    return with_root
 
 
 @main.command()
 @click.argument("chapters", nargs=-1)
-@click.pass_obj
+@pass_root
 def release(root, chapters):
     """Generate the student version of CHAPTERS (default: all) from solutions/ into notebooks/.
 
@@ -70,7 +87,7 @@ def release(root, chapters):
               help="Grade this student only (repeat for several). Default: every student.")
 @click.option("--force", is_flag=True,
               help="Grade again the submissions that have not changed since they were last graded.")
-@click.pass_obj
+@pass_root
 def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force):
     """Autograde the submissions of CHAPTERS (default: all) into the gradebook.
 
@@ -137,7 +154,7 @@ def _class_results(root, chapters):
 @click.argument("chapters", nargs=-1)
 @click.option("--student", "students", multiple=True, metavar="ID",
               help="Write the pages of this student only (repeat for several). Default: every student.")
-@click.pass_obj
+@pass_root
 def feedback(root, chapters, students):
     """Write each student's feedback page for CHAPTERS (default: all) into feedback/.
 
@@ -169,7 +186,7 @@ def feedback(root, chapters, students):
 @click.argument("chapters", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="grades.csv",
               show_default=True, help="CSV file to write, relative to the course root; - writes to stdout.")
-@click.pass_obj
+@pass_root
 def export(root, chapters, output):
     """Export the grades of CHAPTERS (default: all) as a CSV file for an LMS.
 
@@ -203,7 +220,7 @@ def export(root, chapters, output):
 @click.argument("chapters", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html", show_default=True,
               help="HTML file to write, relative to the course root.")
-@click.pass_obj
+@pass_root
 def report(root, chapters, output):
     """Write the class report of CHAPTERS (default: all): what to re-teach, on one HTML page.
 
@@ -234,7 +251,7 @@ def report(root, chapters, output):
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random choices (where the partial submissions stop).")
 @click.option("--force", is_flag=True, help="Write even if submitted/ already holds other students' work.")
-@click.pass_obj
+@pass_root
 def simulate_class(root, chapters, copies, seed, force):
     """Hand in a simulated class for CHAPTERS (default: all), to try the grader and its outputs.
 

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.grading import records
 from autograder.grading.assignments import InstructorError, load_assignment
-from autograder.grading.judging import build_steps, expected_outputs_remembered, judge_notebook
+from autograder.grading.judging import build_steps, judge_notebook
 from autograder.grading.submissions import (SubmissionError, encoded_files, find_submissions, read_notebook,
                                             read_submission, rebuild)
 
@@ -93,7 +93,7 @@ def grade(root, chapters, *, students=(), jobs=2, scheduler=None, timeout=DEFAUL
         rows, notes = [], []
         limits = {"timeout": float(timeout), "memory_mb": int(memory_mb), "file_mb": DEFAULT_FILE_MB}
         with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook, _shared_gradebook(gradebook) as shared, \
-                expected_outputs_remembered(), warnings.catch_warnings():
+                warnings.catch_warnings():
             # nbgrader's add_submission builds rows that SQLAlchemy's autoflush warns about; they are right
             warnings.simplefilter("ignore", SAWarning)
             writer = _Writer(root, coursedir, shared, config)
@@ -146,7 +146,9 @@ def _run(todo, executor, writer, limits, progress):
                 in_flight[id(pending)] = pending
             done = [p for p in in_flight.values() if all(f.done() for f in p.futures.values())]
             if not done:
-                wait([f for p in in_flight.values() for f in p.futures.values()], return_when=FIRST_COMPLETED)
+                # a timeout keeps Ctrl-C prompt: a blocked wait would only see it when a job ends
+                wait([f for p in in_flight.values() for f in p.futures.values()], timeout=0.5,
+                     return_when=FIRST_COMPLETED)
                 continue
             for pending in done:
                 del in_flight[id(pending)]
@@ -164,9 +166,10 @@ def _prepare(assignment, submission, limits, executor):
     except SubmissionError as error:
         return Row(submission.assignment, submission.student, "failed", str(error))
     files = encoded_files(submission)
-    for name, notebook in rebuilt.items():
-        job = json.dumps({"files": files, "steps": build_steps(notebook.cells, assignment), "limits": limits})
-        futures[name] = executor.submit(job)
+    for trusted in assignment.notebooks:
+        steps = build_steps(rebuilt[trusted.name].cells, assignment)
+        job = json.dumps({"files": files, "steps": steps, "limits": limits, "provide": trusted.provided})
+        futures[trusted.name] = executor.submit(job)
     return _Pending(submission, assignment, rebuilt, futures)
 
 

@@ -23,9 +23,10 @@ class LocalProcessPool:
 
     def __init__(self, workers):
         self.workers = workers
+        self._all_hosts = [SandboxHost().start() for _ in range(workers)]
         self._hosts = queue.SimpleQueue()
-        for _ in range(workers):
-            self._hosts.put(SandboxHost().start())
+        for host in self._all_hosts:
+            self._hosts.put(host)
         self._threads = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="sandbox")
 
     def submit(self, job):
@@ -39,9 +40,10 @@ class LocalProcessPool:
             self._hosts.put(host)
 
     def close(self):
+        """Stop every host, busy ones included: a job in progress ends with HostFailed at once."""
         self._threads.shutdown(wait=False, cancel_futures=True)
-        while not self._hosts.empty():
-            self._hosts.get().close()
+        for host in self._all_hosts:
+            host.close()
 
 
 class DaskExecutor:

@@ -14,18 +14,16 @@ function that is the reference's code statement for statement (``assignments.fun
 """
 
 import ast
-import contextlib
 import re
 from dataclasses import dataclass, field
-from unittest import mock
 
 import numpy as np
 
 from autograder import cases as registry
-from autograder import checking
 from autograder.calling import Outcome, from_wire
-# ``_failure`` is the message a notebook's ``check`` raises: one wording for kernel and grader
-from autograder.checking import Verdict, _failure, judge, judge_answer
+# One wording for kernel and grader: the messages of the notebook's ``check`` are reused here.
+from autograder.checking import (Verdict, answer_success_message, failure, judge, judge_answer,
+                                 success_message)
 from autograder.grading.assignments import COPY_CHECK_MIN_STATEMENTS, function_signature, functions_defined
 
 MAGIC_LINE = re.compile(r"^\s*[%!]", re.MULTILINE)
@@ -40,7 +38,6 @@ class TestResult:
     message: str = ""
     mistakes: list = field(default_factory=list)
     flags: list = field(default_factory=list)
-    questions: list = field(default_factory=list)
     max_points: float | None = None
 
 
@@ -49,27 +46,6 @@ class Judgement:
     tests: dict
     flags: list
     stopped: str
-
-
-@contextlib.contextmanager
-def expected_outputs_remembered():
-    """Compute each case's reference output once per run, not once per student.
-
-    ``checking.judge`` asks ``checking.expected_output`` for every case it judges; the cases of a
-    run are built once (``assignments.Assignment.cases``) and live until the run ends, so their
-    identity is a safe key.
-    """
-    computed = {}
-    compute = checking.expected_output
-
-    def remembered(case_set, case):
-        key = (case_set.name, id(case))
-        if key not in computed:
-            computed[key] = (case, compute(case_set, case))
-        return computed[key][1]
-
-    with mock.patch.object(checking, "expected_output", remembered):
-        yield
 
 
 def build_steps(cells, assignment):
@@ -172,7 +148,7 @@ def _judge_test_cell(index, trusted, calls, assignment, stopped, flagged):
         outputs.append(_error(*failure))
     mistakes = sorted({v.mistake for v in verdicts if not v.passed and v.mistake})
     return outputs, TestResult(trusted.grade_id, failure is None, failure[1] if failure else "",
-                               mistakes, flags, questions, trusted.points)
+                               mistakes, flags, trusted.points)
 
 
 def _evaluate(check, record, assignment):
@@ -186,6 +162,7 @@ def _evaluate(check, record, assignment):
     if "not_callable" in record:
         return "CheckFailed", f"{check.name}: expected a function, got {record['not_callable']}", []
     built = assignment.cases[(check.name, check.hidden)]
+    expected = assignment.expected[(check.name, check.hidden)]
     reported = record.get("outcomes")
     if not isinstance(reported, list) or len(reported) != len(built):
         return "NotRun", "not run: the sandbox reported an incomplete set of cases", []
@@ -194,14 +171,14 @@ def _evaluate(check, record, assignment):
     for number, (case, wired) in enumerate(zip(built, reported)):
         outcome = _outcome(wired)
         try:
-            verdicts.append(judge(case_set, case, outcome, number=number + 1, total=len(built), hidden=check.hidden))
+            verdicts.append(judge(case_set, case, outcome, number=number + 1, total=len(built), hidden=check.hidden,
+                                  expected=expected[number]))
         except Exception as error:  # a value shaped so oddly that comparing it fails is a wrong value
             verdicts.append(Verdict(False, f"{check.name}, case {number + 1}: the output could not be compared: {error}"))
-    failure = _failure(verdicts, check.name, check.hidden)
-    if failure is not None:
-        return type(failure).__name__, str(failure), verdicts
-    kind = "hidden" if check.hidden else "visible"
-    return None, f"{check.name}: all {len(built)} {kind} cases pass.", verdicts
+    failed = failure(verdicts, check.name, check.hidden)
+    if failed is not None:
+        return type(failed).__name__, str(failed), verdicts
+    return None, success_message(check.name, len(built), check.hidden), verdicts
 
 
 def _evaluate_answer(check, record):
@@ -214,9 +191,7 @@ def _evaluate_answer(check, record):
         verdict = Verdict(False, f"answer `{check.name}`: {record.get('unsupported', 'the value could not be read')}")
     if not verdict.passed:
         return "CheckFailed", verdict.message, [verdict]
-    message = (f"{check.name} is correct." if check.hidden else
-               f"{check.name} is a number of the right shape; its value is checked by a hidden test.")
-    return None, message, [verdict]
+    return None, answer_success_message(check.name, check.hidden), [verdict]
 
 
 def from_wire_safely(data):

@@ -25,7 +25,10 @@ the child says is trusted: records are plain JSON (arrays as ``np.save`` bytes r
 ``allow_pickle=False``), and the verdict is given by the grader's process.
 
 Job (host input), one JSON object: ``files`` {relative path: base64}, ``steps`` (see
-``autograder.grading.judging.build_steps``), ``limits`` {``timeout``, ``memory_mb``, ``file_mb``}.
+``autograder.grading.judging.build_steps``), ``limits`` {``timeout``, ``memory_mb``, ``file_mb``},
+``provide`` [reference modules the instructor's setup cells import for students, e.g.
+``autograder.softmax`` in a later chapter; loaded before the jail closes, never one that holds the
+reference of a question being graded (``assignments._provided_modules``)].
 Result (host output): ``records`` (what the child reported, in order) and ``ending``
 {``kind``: finished | timeout | exited | signal | output_limit | host_error, ``detail``: text}.
 """
@@ -33,10 +36,12 @@ Result (host output): ``records`` (what the child reported, in order) and ``endi
 import ast
 import base64
 import builtins
+import importlib
 import io
 import json
 import linecache
 import os
+import re
 import select
 import shutil
 import signal
@@ -90,14 +95,15 @@ class SandboxHost:
         """Send ``job`` (its JSON text) and return the host's result dict."""
         if self._process is None or self._process.poll() is not None:
             self.start()
+        process = self._process
         # the host enforces the job's time limit; this guard only catches a host that hangs itself
         guard = float(json.loads(job)["limits"]["timeout"]) + 60.0
         try:
-            self._process.stdin.write(job.encode() + b"\n")
-            self._process.stdin.flush()
-            ready, _, _ = select.select([self._process.stdout], [], [], guard)
-            answer = self._process.stdout.readline() if ready else b""
-        except OSError as error:
+            process.stdin.write(job.encode() + b"\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], guard)
+            answer = process.stdout.readline() if ready else b""
+        except (OSError, ValueError) as error:  # ValueError: closed by ``close`` from another thread
             self.close()
             raise HostFailed(f"the grading sandbox process failed: {error}") from None
         if not answer:
@@ -106,13 +112,16 @@ class SandboxHost:
         return json.loads(answer)
 
     def close(self):
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-            self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout):
+        """Stop the host and the child it may be running (they share a process group of their own)."""
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            for stream in (process.stdin, process.stdout):
                 stream.close()
-            self._process = None
 
 
 def _package_parent():
@@ -171,7 +180,7 @@ def run_job(job, stdin):
         if pid == 0:
             try:
                 os.close(read_end)
-                _child(job["steps"], limits, folder, write_end, identity)
+                _child(job["steps"], limits, folder, write_end, identity, job.get("provide", []))
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -292,10 +301,14 @@ class _Location:
     package = ""
 
 
-def _child(steps, limits, folder, write_end, identity):
+def _child(steps, limits, folder, write_end, identity, provided):
     from autograder import calling
     writer = _Writer(write_end)
     try:
+        for name in provided:
+            if not re.fullmatch(r"autograder(\.[a-z_]+)+", name):
+                raise ValueError(f"not a module of the reference package: {name!r}")
+            importlib.import_module(name)
         _isolate(folder, write_end, identity, limits)
     except BaseException:
         writer.send({"harness_error": traceback.format_exc()})

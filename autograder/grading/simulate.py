@@ -30,6 +30,7 @@ import nbformat
 import numpy as np
 
 from autograder.cases import case_set, student_mistakes
+from autograder.checking import success_message
 from autograder.grading.questions import graded_notebook, strip_solution_markers
 
 
@@ -67,7 +68,7 @@ def _solution_cells(notebook):
 
 def _visible_success(question):
     """The line ``check`` prints when every visible case of ``question`` passes."""
-    return f"{question}: all {len(case_set(question).visible())} visible cases pass.\n"
+    return success_message(question, len(case_set(question).visible()), hidden=False) + "\n"
 
 
 def _handed_in(release, source, plan):
