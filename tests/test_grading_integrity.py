@@ -144,7 +144,9 @@ def _class(root):
         claimed.execution_count = 4
         claimed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="softmax: all 5 visible cases pass.\n")]
     notebooks["claims-pass"] = _edited(root, claims_pass)
-    notebooks["honest"] = solved_notebook(root)
+    # honest code may import a module nobody imported yet: the search must stay inside Python's own folders
+    notebooks["honest"] = _edited(root, lambda notebook: setattr(
+        cell(notebook, "softmax"), "source", "import colorsys\n" + cell(notebook, "softmax").source))
     notebooks["uses-magics"] = _edited(root, lambda notebook: setattr(
         cell(notebook, "softmax"), "source", "%matplotlib inline\n!pip install numpy\n" + cell(notebook, "softmax").source))
 
@@ -167,7 +169,12 @@ def graded(tmp_path_factory):
     os.symlink(root / "gradebook.db", root / "submitted" / "reads-and-writes-course" / CHAPTER / "link-to-gradebook.db")
     protected = {path: _digest(path) for path in [root / "solutions" / CHAPTER / "softmax.ipynb"]}
     started = time.monotonic()
-    summary = grade(root, timeout=TIMEOUT)
+    working_folder = os.getcwd()
+    os.chdir(root)  # as an instructor runs it: from the course root
+    try:
+        summary = grade(root, timeout=TIMEOUT)
+    finally:
+        os.chdir(working_folder)
     return root, summary, time.monotonic() - started, protected
 
 
@@ -183,6 +190,7 @@ def test_an_honest_submission_gets_full_marks(graded):
     root, *_ = graded
     assert record(root, "honest")["score"] == _full(root) > 0
     assert lost_cells(root, "honest") == []
+    assert record(root, "honest")["flags"] == []
 
 
 def test_edited_emptied_deleted_tests_and_changed_points_are_graded_as_untouched(graded):

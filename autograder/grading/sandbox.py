@@ -345,6 +345,11 @@ def _isolate(folder, write_end, identity, limits):
     for low, high in zip(keep, keep[1:] + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
         os.closerange(low + 1, high)
     os.chdir(folder)
+    # Imports search the Python installation only: not the folder the grader was started in (the
+    # course), nor the package's parent (the project, for an editable install).
+    installed = {os.path.realpath(prefix) for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    sys.path[:] = [entry for entry in sys.path if entry and any(
+        os.path.realpath(entry) == prefix or os.path.realpath(entry).startswith(prefix + os.sep) for prefix in installed)]
     os.environ.clear()
     os.environ.update(HOST_ENVIRONMENT, HOME=folder, TMPDIR=folder, TMP=folder, TEMP=folder)
     tempfile.tempdir = folder
