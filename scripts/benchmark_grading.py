@@ -128,6 +128,9 @@ def main():
         print(f"submissions: {len(submissions)} in {len(options.chapters)} chapters")
         print(f"nbgrader autograde (sequential): {nbgrader_seconds:7.1f} s")
         print(f"course grade --jobs {options.jobs}:          {course_seconds:7.1f} s")
+        count = len(submissions)
+        print(f"per submission:                  {nbgrader_seconds / count:7.2f} s with nbgrader autograde, "
+              f"{course_seconds / count:.3f} s with course grade")
         print(f"ratio course/nbgrader:           {course_seconds / nbgrader_seconds:7.3f}"
               f"   ({nbgrader_seconds / course_seconds:.1f} times faster)")
         print(f"graded cells with different scores: {len(differences)}")

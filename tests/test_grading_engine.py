@@ -164,13 +164,16 @@ def test_a_resubmission_replaces_the_old_grade(course, tmp_path):
 
 
 def test_a_dask_cluster_gives_the_same_scores(course, graded_locally, tmp_path):
+    # The worker runs in this process (processes=False): earlier tests that start an IPython shell
+    # replace __main__, which multiprocessing's spawn cannot then re-import. Jobs still travel
+    # client -> scheduler -> worker over TCP, and the student code still runs in sandbox hosts.
     import dask
     from distributed import LocalCluster
 
     root = _copy(course, tmp_path / "course")
     students = _honest_class(root)
     with dask.config.set({"temporary-directory": str(tmp_path / "dask")}), \
-            LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+            LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
                          dashboard_address=None) as cluster:
         summary = grade(root, scheduler=cluster.scheduler_address)
     assert [row.status for row in summary.rows] == ["graded"] * 3

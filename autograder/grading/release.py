@@ -14,16 +14,10 @@ class ReleaseFailed(RuntimeError):
     """nbgrader could not generate a release notebook; the message carries nbgrader's log."""
 
 
-def release(root, names, db_url=None):
-    """Regenerate the release of every assignment in ``names`` (overwriting it) and return their names.
-
-    ``db_url`` records the assignments in another gradebook than the course's (nbgrader's
-    ``CourseDirectory.db_url``).
-    """
+def release(root, names):
+    """Regenerate the release of every assignment in ``names`` (overwriting it) and return their names."""
     put_nbgrader_on_path()
     config = nbgrader_config(root)
-    if db_url is not None:
-        config.CourseDirectory.db_url = db_url
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     for name in names:
         result = api.generate_assignment(name, force=True, create=True)
