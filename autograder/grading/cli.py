@@ -205,7 +205,7 @@ def export(root, chapters, output):
         course export -o - | column -s, -t  # read it in the terminal
     """
     from autograder.grading.export import to_csv
-    from autograder.grading.pages import write_atomically
+    from autograder.grading.course import write_atomically
 
     text = to_csv(_class_results(root, chapters))
     if output == "-":

@@ -15,7 +15,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from autograder.grading.pages import template_environment, write_atomically
+from autograder.grading.course import write_atomically
+from autograder.grading.pages import template_environment
 
 _CODE_FORMATTER = HtmlFormatter(cssclass="code")
 #: files of a graded submission that ``nbgrader release_feedback`` expects beside the feedback page

@@ -13,7 +13,6 @@ import it (recorded by the sandbox), a graded function whose code lives in the p
 function that is the reference's code statement for statement (``assignments.function_signature``).
 """
 
-import ast
 import re
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from autograder.calling import Outcome, from_wire
 from autograder.checking import (Verdict, answer_success_message, failure, judge, judge_answer,
                                  success_message)
 from autograder.grading.assignments import COPY_CHECK_MIN_STATEMENTS, function_signature, functions_defined
+from autograder.grading.questions import names_defined
 
 MAGIC_LINE = re.compile(r"^\s*[%!]", re.MULTILINE)
 
@@ -232,7 +232,7 @@ def _flags(cells, code, calls, assignment):
     for index, record in sorted(code.items()):
         graded = cells[index] if index < len(cells) else None
         for module in _strings(record.get("imports")):
-            defined = _names_defined(graded.cell["source"]) & targets if graded and graded.student_wrote else set()
+            defined = names_defined(runnable_source(graded.cell["source"])) & targets if graded and graded.student_wrote else set()
             if defined:
                 flags += [_flag("imported the reference", q, f"cell {index + 1} tried to import {module}: "
                                 f"the reference implementation earns no points") for q in sorted(defined)]
@@ -271,24 +271,6 @@ def _flag(kind, question, message):
 
 def _strings(values):
     return [str(v)[:500] for v in values][:20] if isinstance(values, list) else []
-
-
-def _names_defined(source):
-    """Names bound at the top level of a cell: functions, classes, assigned variables, imports."""
-    try:
-        tree = ast.parse(runnable_source(source))
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return names
 
 
 def _clean_outputs(outputs):

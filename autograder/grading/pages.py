@@ -1,7 +1,5 @@
-"""Writing the instructor outputs: the Jinja templates of the HTML pages, points as text, atomic files."""
+"""Writing the instructor outputs: the Jinja templates of the HTML pages, points as text."""
 
-import os
-from pathlib import Path
 
 import jinja2
 
@@ -17,15 +15,3 @@ def template_environment():
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
     environment.globals["points"] = points
     return environment
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

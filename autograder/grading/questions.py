@@ -70,18 +70,21 @@ def strip_solution_markers(source):
     return "\n".join(line for line in source.splitlines() if line.strip() not in _SOLUTION_MARKERS)
 
 
-def _defined_names(source):
+def names_defined(source):
+    """Names bound at the top level of ``source``: functions, classes, assigned variables, imports."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
     names = set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name))
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     return names
 
 
@@ -101,7 +104,7 @@ def read_graded_notebook(path, chapter):
         if meta.get("solution"):
             solution_cells.append(grade_id)
             headings.append((grade_id, heading))
-            for name in _defined_names(strip_solution_markers(cell.source)):
+            for name in names_defined(strip_solution_markers(cell.source)):
                 defined_by.setdefault(name, grade_id)
         if meta.get("grade"):
             question = question_of(grade_id)

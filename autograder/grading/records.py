@@ -27,9 +27,9 @@ Format (``"format": 1``), one JSON object:
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from autograder.grading.course import write_atomically
 
 FORMAT = 1
 
@@ -61,14 +61,4 @@ def load_all(root, assignment):
 def save(root, record):
     """Write ``record`` atomically: a reader sees the old record or the new one, never half of one."""
     path = record_path(root, record["assignment"], record["student"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(dict(record, format=FORMAT), handle, indent=1, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(dict(record, format=FORMAT), indent=1, sort_keys=True))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
-from autograder.grading.pages import template_environment, write_atomically
+from autograder.grading.course import write_atomically
+from autograder.grading.pages import template_environment
 
 #: Colours of "all points", "some points", "no points" (matplotlib's tab10 green, orange, red).
 OUTCOME_COLOURS = ("#2ca02c", "#ff7f0e", "#d62728")
