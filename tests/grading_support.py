@@ -1,6 +1,5 @@
 """Helpers of the grading tests: a released course of chapter 3, and students who hand in notebooks."""
 
-import copy
 import sys
 from pathlib import Path
 
@@ -25,18 +24,9 @@ def released_course(folder):
 
 def solved_notebook(root):
     """The release notebook with every solution cell answered by the source's solution."""
-    from autograder.grading.questions import strip_solution_markers
+    from autograder.grading.simulate import solved_notebook as solved
 
-    release = nbformat.read(Path(root) / "notebooks" / CHAPTER / f"{NOTEBOOK}.ipynb", as_version=4)
-    source = nbformat.read(Path(root) / "solutions" / CHAPTER / f"{NOTEBOOK}.ipynb", as_version=4)
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    notebook = copy.deepcopy(release)
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = strip_solution_markers(solutions[grade_id])
-    return notebook
+    return solved(root, CHAPTER)
 
 
 def release_notebook(root):

@@ -126,6 +126,23 @@ def _has_visible_test(graded, question):
     return f"test_{question}" in graded.question(question).test_cells
 
 
+def _release_and_source(root, graded):
+    chapter = graded.chapter
+    release_path = Path(root) / "notebooks" / chapter / f"{graded.name}.ipynb"
+    if not release_path.is_file():
+        raise FileNotFoundError(f"{release_path} is missing: run `course release {chapter}` first")
+    release = nbformat.read(release_path, as_version=4)
+    source = nbformat.read(Path(root) / "solutions" / chapter / f"{graded.name}.ipynb", as_version=4)
+    return release, source
+
+
+def solved_notebook(course_root, chapter):
+    """The release notebook of ``chapter`` with every solution cell answered by the source's solution."""
+    graded = graded_notebook(course_root, chapter)
+    full = _Plan("", "full", "full solution", dict.fromkeys(graded.solution_cells), ())
+    return _handed_in(*_release_and_source(course_root, graded), full)
+
+
 def build_class(course_root, chapters, copies=1, seed=0):
     """Write the simulated class of ``chapters`` into ``<course_root>/submitted/`` and list its submissions.
 
@@ -139,11 +156,7 @@ def build_class(course_root, chapters, copies=1, seed=0):
     submissions = []
     for chapter in chapters:
         graded = graded_notebook(root, chapter)
-        release_path = root / "notebooks" / chapter / f"{graded.name}.ipynb"
-        if not release_path.is_file():
-            raise FileNotFoundError(f"{release_path} is missing: run `course release {chapter}` first")
-        release = nbformat.read(release_path, as_version=4)
-        source = nbformat.read(root / "solutions" / chapter / f"{graded.name}.ipynb", as_version=4)
+        release, source = _release_and_source(root, graded)
         for copy in range(1, copies + 1):
             for plan in _plans(graded, copy, rng):
                 folder = root / "submitted" / plan.student / chapter
