@@ -7,6 +7,9 @@ from autograder.cases import StudentMistake
 from autograder.checking import Answer, Case, CaseSet, Mistake
 from autograder.softmax import softmax
 
+#: the chapter these cases grade (its name is not 0N_<this module>: see autograder.cases)
+CHAPTER = "04_dot_product_attention"
+
 
 # --- classic wrong implementations, with the signatures of the graded functions ---
 

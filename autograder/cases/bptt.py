@@ -7,6 +7,9 @@ from autograder.calling import Prior
 from autograder.cases import StudentMistake
 from autograder.checking import Answer, Case, CaseSet, Mistake
 
+#: the chapter these cases grade (its name is not 0N_<this module>: see autograder.cases)
+CHAPTER = "05_backprop_through_time"
+
 
 def _rnn_inputs(rng, n, steps, d, h, scale=0.5):
     """``(x, h0, Wx, Wh, b)`` of the given sizes, with weights small enough to keep tanh mostly unsaturated."""

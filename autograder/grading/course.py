@@ -8,7 +8,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.cases import CHAPTERS
+from autograder.cases import course_chapters
 
 
 def find_root(start=None):
@@ -38,8 +38,12 @@ def nbgrader_config(root):
 
 
 def chapters(root, names=()):
-    """The assignments to work on: ``names`` checked against the course, or every chapter with a source folder."""
-    available = [name for name in CHAPTERS if (Path(root) / "solutions" / name).is_dir()]
+    """The assignments to work on: ``names`` checked against the course, or every chapter of the course.
+
+    A chapter is a folder ``solutions/<chapter>/`` holding a notebook (``autograder.cases.course_chapters``):
+    a new folder is a new chapter, nothing to register.
+    """
+    available = course_chapters(root)
     unknown = [name for name in names if name not in available]
     if unknown:
         raise ValueError(f"unknown chapter {', '.join(unknown)}; this course has: {', '.join(available)}")
