@@ -576,9 +576,8 @@ def attention_by_hand(X, W_Q, W_K, W_V):
 }
 
 
-def compile_unseen(code):
-    """The function that ``code`` defines, in a namespace with ``np``, ``sigmoid`` and ``softmax``."""
+def compile_unseen(name, code):
+    """The function ``name`` that ``code`` defines, in a namespace with ``np``, ``sigmoid`` and ``softmax``."""
     namespace = {"np": np, "sigmoid": sigmoid, "softmax": softmax}
     exec(compile(code, "<unseen submission>", "exec"), namespace)
-    return next(value for name, value in namespace.items()
-                if callable(value) and name not in ("np", "sigmoid", "softmax"))
+    return namespace[name]
