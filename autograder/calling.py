@@ -10,8 +10,11 @@ import base64
 import contextlib
 import copy
 import io
+import os
+import traceback
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -107,6 +110,23 @@ def _same(before, after):
     return True
 
 
+#: Folders whose frames are not the student's: this package, numpy, the standard library.
+_LIBRARY_FOLDERS = tuple(str(Path(p).resolve()) + os.sep for p in {
+    Path(__file__).parent, Path(np.__file__).parent, Path(os.__file__).parent})
+
+
+def _student_line(error):
+    """``\n  at line 4 of your cell, in softmax: return e / s``: the deepest frame of the student's code."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)[1:]
+              if not str(Path(frame.filename).resolve()).startswith(_LIBRARY_FOLDERS)
+              and not frame.filename.startswith("<frozen")]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line and frame.line.strip() else ""
+    return f"\n  at line {frame.lineno} of your cell, in {frame.name}{code}"[:300]
+
+
 def run_case(function, case, namespace):
     """Call ``function`` on a fresh copy of ``case``'s arguments and record the outcome.
 
@@ -128,7 +148,7 @@ def run_case(function, case, namespace):
             outcome.modified += [name for name in kwargs if not _same(kept_kwargs[name], kwargs[name])]
             outcome.value = plain(result)
         except Exception as error:
-            outcome.error = f"{type(error).__name__}: {error}"
+            outcome.error = f"{type(error).__name__}: {error}" + _student_line(error)
     outcome.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     outcome.output = captured.getvalue()[-2000:]
     return outcome

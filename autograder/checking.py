@@ -12,8 +12,9 @@ own process: one verdict, two places to run the student's code.
 """
 
 import inspect
+import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -39,7 +40,12 @@ class CaseSet:
 
     ``visible()`` returns the cases a student sees; ``hidden(rng)`` the edge cases of the hidden
     test, with random values drawn from ``rng`` (the grader's seed, unknown to students).
-    ``output_names`` names the members of a tuple output, e.g. ``("loss", "dlogits")``.
+    ``output_names`` names the members of a tuple output, e.g. ``("loss", "dlogits")``;
+    ``members`` names the members of a tuple inside it, e.g. ``{"cache": ("x", "h0", "Wx", "Wh", "h")}``;
+    ``steps`` says along which axis an output's first wrong place is reported, and what to call
+    one index there, e.g. ``{"h": (1, "time step")}`` (otherwise rows, or entries of a vector).
+    ``exp_overflow`` says that a non-finite output where the reference is finite means an
+    exponential overflowed (functions built on ``exp``).
     """
 
     name: str
@@ -50,6 +56,9 @@ class CaseSet:
     rtol: float = 1e-6
     atol: float = 1e-9
     mistakes: tuple = ()
+    members: dict = field(default_factory=dict)
+    steps: dict = field(default_factory=dict)
+    exp_overflow: bool = False
 
     def hidden_cases(self, seed):
         return self.hidden(np.random.default_rng(seed))
@@ -72,11 +81,26 @@ class Answer:
 
 @dataclass
 class Verdict:
-    """The judgement of one case: passed or not, a message a student can act on, a diagnosed mistake."""
+    """The judgement of one case: passed or not, a message a student can act on, a diagnosed mistake.
+
+    ``summary`` is the message's first line, ``explains`` the classic mistakes whose output is the
+    student's on this case (None: the case says nothing either way) and ``symptoms`` what a generic
+    look at the wrong outputs recognised; ``diagnose`` keeps, over all the cases of one check, only
+    a mistake that alone explains every one of them.
+    """
 
     passed: bool
     message: str = ""
     mistake: str | None = None
+    summary: str = ""
+    explains: tuple | None = None
+    symptoms: frozenset = frozenset()
+
+
+#: Lines of a failure message at most, whatever the function and however many cases fail.
+MAX_MESSAGE_LINES = 25
+#: How many failing cases a message describes in full, and how many more in one line each.
+DETAILED_CASES, LISTED_CASES = 1, 4
 
 
 def _describe(value):
@@ -91,32 +115,6 @@ def _describe(value):
     return type(value).__name__
 
 
-def _difference(expected, got, rtol, atol, names=(), equal_nan=False):
-    """Return None when ``got`` matches ``expected``, else ``(problem, largest_difference, where)``."""
-    if isinstance(expected, tuple):
-        if not isinstance(got, tuple) or len(got) != len(expected):
-            return f"expected {_describe(expected)}, got {_describe(got)}", None, None
-        for index, (exp, val) in enumerate(zip(expected, got)):
-            found = _difference(exp, val, rtol, atol, equal_nan=equal_nan)
-            if found is not None:
-                name = names[index] if index < len(names) else f"output {index}"
-                return (f"{name}: {found[0]}", found[1], found[2])
-        return None
-    if isinstance(got, tuple):
-        return f"expected {_describe(expected)}, got {_describe(got)}", None, None
-    if got.shape != expected.shape:
-        return f"expected shape {expected.shape}, got shape {got.shape}", None, None
-    if not equal_nan and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
-        bad = "nan" if np.any(np.isnan(got)) else "inf"
-        return f"the output contains {bad} (did something overflow?)", None, None
-    if np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan):
-        return None
-    gap = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-    gap = np.where(np.isnan(gap), np.inf, gap)
-    where = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.shape else ()
-    return "the values differ", float(gap[where]), where
-
-
 def _argument_names(function, count):
     try:
         names = list(inspect.signature(function).parameters)
@@ -128,14 +126,22 @@ def _argument_names(function, count):
 def _format_inputs(case, reference):
     names = _argument_names(reference, len(case.args))
     pairs = [*zip(names, case.args), *case.kwargs.items()]
-    return ", ".join(f"{name} = {_describe_argument(value)}" for name, value in pairs)
+    return ", ".join(f"{name} {_describe_argument(value)}" for name, value in pairs)
 
 
 def _describe_argument(value):
-    """Numbers, flags and strings are shown as they are; arrays and functions by what they are."""
+    """Numbers, flags and strings are shown as they are; arrays by their shape, functions by name."""
     if isinstance(value, (bool, int, float, str, np.generic)) or value is None:
-        return repr(value.item() if isinstance(value, np.generic) else value)
-    return _describe(value)
+        return "= " + repr(value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, np.ndarray):
+        return "= " + repr(value.item()) if value.shape == () else str(value.shape)
+    if isinstance(value, Fn):
+        return f"= {value.name}"
+    if isinstance(value, (tuple, list)):
+        return f"(a {type(value).__name__} of {len(value)} arrays)"
+    if isinstance(value, Prior):
+        return f"(from your {value.function})"
+    return f"({type(value).__name__})"
 
 
 def expected_output(case_set, case):
@@ -153,70 +159,297 @@ def run_reference(function, case, namespace):
     return outcome.value
 
 
-def _diagnose(case_set, case, got):
+# --- comparing outputs: which output is wrong, and where first ---
+
+@dataclass
+class _Wrong:
+    """One wrong output: its name, what is wrong in one phrase, and the arrays to excerpt."""
+
+    name: str
+    problem: str
+    expected: object = None
+    got: object = None
+    where: str = ""
+    gap: str = ""
+    kind: str = "values"
+
+
+def _leaves(expected, got, name, case_set, found, equal_nan=False):
+    """Append a ``_Wrong`` to ``found`` for every output of ``got`` that does not match ``expected``."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple) or len(got) != len(expected):
+            found.append(_Wrong(name or "the output", f"expected {_describe(expected)}, got {_describe(got)}",
+                                kind="structure"))
+            return
+        names = case_set.members.get(name, ()) if name else case_set.output_names
+        for index, (exp, val) in enumerate(zip(expected, got)):
+            member = names[index] if index < len(names) else f"output {index}"
+            label = f"{name}[{index}] ({member})" if name else member
+            _leaves(exp, val, label if name else member, case_set, found, equal_nan)
+        return
+    name = name or "the output"
+    if isinstance(got, tuple):
+        found.append(_Wrong(name, f"expected {_describe(expected)}, got {_describe(got)}", kind="structure"))
+    elif got.shape != expected.shape:
+        found.append(_Wrong(name, f"has shape {got.shape}, expected {expected.shape}", kind="shape"))
+    elif not equal_nan and not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+        bad = "nan" if np.any(np.isnan(got)) else "inf"
+        wrong = ~np.isfinite(got)
+        found.append(_Wrong(name, f"contains {bad}{_place(wrong, name, case_set)} where every value should be "
+                                  "finite", expected, got, kind="nonfinite"))
+    elif not np.allclose(got, expected, rtol=case_set.rtol, atol=case_set.atol, equal_nan=equal_nan):
+        wrong = ~np.isclose(got, expected, rtol=case_set.rtol, atol=case_set.atol)
+        gap = np.abs(got - expected.astype(np.float64))
+        gap = np.where(np.isnan(gap), np.inf, gap)
+        at = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.shape else ()
+        index = f" at {_base(name)}[{', '.join(str(int(i)) for i in at)}]" if at else ""
+        found.append(_Wrong(name, f"is wrong{_place(wrong, name, case_set)}", expected, got,
+                            gap=f"largest difference {float(gap[at]):.3g}{index}"))
+
+
+def _base(name):
+    """``cache[4] (h)`` -> ``cache[4]``: the expression a student can type."""
+    return name.split(" (")[0]
+
+
+def _axis_of(name, ndim, case_set):
+    member = name.split(" (")[-1].rstrip(")")
+    axis, word = case_set.steps.get(name, case_set.steps.get(member, (0, "row" if ndim >= 2 else "entry")))
+    return (axis, word) if axis < ndim else (0, "row" if ndim >= 2 else "entry")
+
+
+def _place(wrong, name, case_set):
+    """`` from time step 1 on``, `` in rows 0, 2``...: where an output first goes wrong."""
+    if wrong.ndim == 0:
+        return ""
+    axis, word = _axis_of(name, wrong.ndim, case_set)
+    bad = np.flatnonzero(np.any(wrong, axis=tuple(i for i in range(wrong.ndim) if i != axis)))
+    size = wrong.shape[axis]
+    if len(bad) == size:
+        return f" in every {word}" if size > 1 else ""
+    if word == "time step" and list(bad) == list(range(bad[0], size)):
+        return f" from {word} {bad[0]} on"
+    if word == "time step" and list(bad) == list(range(0, bad[-1] + 1)):
+        return f" at {word}s 0 to {bad[-1]} (right after)" if bad[-1] > 0 else f" at {word} 0 only"
+    shown = ", ".join(str(int(i)) for i in bad[:6]) + (", ..." if len(bad) > 6 else "")
+    return f" in {word}{'s' if len(bad) > 1 else ''} {shown} of 0..{size - 1}"
+
+
+def _excerpt(wrong, case_set):
+    """Expected and got at the first wrong place: a few rows, each with its shape."""
+    expected, got = wrong.expected, wrong.got
+    if expected.size <= 24 and expected.ndim <= 2:
+        label, part_expected, part_got = _base(wrong.name), expected, got
+    else:
+        mismatch = ~np.isclose(got, expected, rtol=case_set.rtol, atol=case_set.atol)
+        axis, _ = _axis_of(wrong.name, expected.ndim, case_set)
+        first = int(np.flatnonzero(np.any(mismatch, axis=tuple(i for i in range(mismatch.ndim) if i != axis)))[0])
+        index = [slice(None)] * expected.ndim
+        index[axis] = first
+        label = f"{_base(wrong.name)}[{', '.join(':' if i != axis else str(first) for i in range(expected.ndim))}]"
+        part_expected, part_got = expected[tuple(index)], got[tuple(index)]
+    with np.printoptions(precision=4, suppress=True, threshold=24, edgeitems=2, linewidth=90):
+        lines = [f"  {label}, shape {part_expected.shape}:"]
+        for title, value in (("expected", part_expected), ("got     ", part_got)):
+            text = repr(value.item()) if value.shape == () else np.array2string(value, separator=", ",
+                                                                                 prefix=f"    {title} ")
+            lines.append(f"    {title} {text}")
+    return lines
+
+
+def _symptoms(wrong, expected, got, case_set):
+    """What a generic look recognises in one wrong output (a sign, a factor, a transpose, an overflow)."""
+    name = wrong.name
+    if wrong.kind == "nonfinite":
+        return {f"{name} overflows: an exponential of a large number (subtract the maximum before exp)"} \
+            if case_set.exp_overflow and np.any(np.isinf(got) | np.isnan(got)) else set()
+    if wrong.kind == "shape":
+        if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T, rtol=1e-6, atol=1e-9):
+            return {f"{name} is transposed"}
+        return set()
+    if wrong.kind != "values" or expected.size < 2 or not np.any(expected):
+        return set()
+    if np.allclose(got, -expected, rtol=1e-6, atol=1e-9):
+        return {f"{name} has the wrong sign"}
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and np.allclose(got, expected.T, 1e-6, 1e-9):
+        return {f"{name} is transposed"}
+    factor = float(np.vdot(expected, got) / np.vdot(expected, expected))
+    if abs(factor) > 1e-12 and np.allclose(got, factor * expected, rtol=1e-6, atol=1e-9):
+        return {f"{name} is off by a constant factor (a missing or extra 2, 1/N, ...)"}
+    return set()
+
+
+def _swapped(expected, got):
+    """Whether the tuple ``got`` holds the right outputs in another order."""
+    if not (isinstance(expected, tuple) and isinstance(got, tuple) and len(got) == len(expected) > 1):
+        return False
+    for permutation in itertools.permutations(range(len(expected))):
+        if list(permutation) != sorted(permutation) and all(
+                not isinstance(got[j], tuple) and not isinstance(e, tuple) and got[j].shape == e.shape
+                and np.allclose(got[j], e, rtol=1e-6, atol=1e-9, equal_nan=True)
+                for e, j in zip(expected, permutation)):
+            return True
+    return False
+
+
+def _matches(mistake_value, got):
+    found = []
+    try:
+        _leaves(mistake_value, got, "", _EXACT, found, equal_nan=True)
+    except Exception:  # values shaped so differently that they cannot be compared do not match
+        return False
+    return not found
+
+
+def _explained_by(case_set, case, outcome, namespace=None):
+    """The classic mistakes whose output (or error) on ``case`` is the student's; None if none can run."""
     from autograder.cases import reference_namespace
+    explained, ran = [], False
     for mistake in case_set.mistakes:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                outcome = run_case(mistake.function, case, reference_namespace())
-        except Exception:  # a mistake that cannot even run on this case is not the student's mistake
+                produced = run_case(mistake.function, case, namespace or reference_namespace())
+        except Exception:  # a mistake that cannot even be set up on this case says nothing about it
             continue
-        if outcome.error is None and _difference(outcome.value, got, 1e-6, 1e-9, equal_nan=True) is None:
-            return mistake.description
-    return None
+        if produced.error is not None:
+            if outcome.error is not None and _first_line(produced.error) == _first_line(outcome.error):
+                explained.append(mistake.description)
+                ran = True
+            continue
+        ran = True
+        if outcome.error is None and _matches(produced.value, outcome.value):
+            explained.append(mistake.description)
+    return tuple(explained) if ran or outcome.error is None else None
+
+
+def _first_line(error):
+    return error.split("\n")[0]
 
 
 def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     """Judge one outcome of the student's function against the reference.
 
-    Visible cases show the inputs, the expected and the actual output; hidden cases show the
-    shapes and the diagnosis only, never an expected value. ``expected`` is the reference output
-    when the caller has it already (the grader computes each case's once per run).
+    The message says which output is wrong and where first; visible cases add an excerpt of the
+    expected and the actual values, hidden cases never show an expected value. ``expected`` is the
+    reference output when the caller has it already (the grader computes each case's once per run).
+    ``mistake`` is provisional until ``diagnose`` has seen every case of the check.
     """
     kind = "hidden case" if hidden else "case"
-    head = f"{case_set.name}, {kind} {number} of {total} ({case.label}); inputs: {_format_inputs(case, case_set.reference)}"
+    head = f"{kind} {number} of {total} ({case.label})"
+    inputs = f"  inputs: {_format_inputs(case, case_set.reference)}"
     if outcome.error is not None and outcome.error.startswith("NotImplementedError"):
-        return Verdict(False, f"{head}\n  not written yet: replace `raise NotImplementedError()` with your code")
+        return Verdict(False, f"{head}: not written yet: replace `raise NotImplementedError()` with your code",
+                       summary=f"{head}: not written yet")
     if outcome.error is not None:
-        return Verdict(False, f"{head}\n  your function raised {outcome.error}")
+        summary = f"{head}: your function raised {_first_line(outcome.error)}"
+        explains = _explained_by(case_set, case, outcome)
+        return _verdict(False, summary, [*outcome.error.split("\n")[1:], inputs], explains, frozenset())
     if outcome.modified:
         names = _argument_names(case_set.reference, max([m for m in outcome.modified if isinstance(m, int)] + [-1]) + 1)
         changed = [names[m] if isinstance(m, int) else m for m in outcome.modified]
-        return Verdict(False, f"{head}\n  your function modified its input {', '.join(changed)} in place; "
-                              "work on a copy (graded functions must not change their arguments)",
-                       mistake="modifies its input")
+        summary = (f"{head}: your function modified its input {', '.join(changed)} in place; work on a copy "
+                   "(graded functions must not change their arguments)")
+        return Verdict(False, summary, mistake="modifies its input", summary=summary,
+                       symptoms=frozenset({"modifies its input"}))
     if expected is None:
         expected = expected_output(case_set, case)
-    found = _difference(expected, outcome.value, case_set.rtol, case_set.atol, case_set.output_names)
-    if found is None:
-        return Verdict(True)
-    problem, gap, where = found
-    lines = [head, f"  {problem}"]
-    tolerance = f"(tolerance rtol={case_set.rtol:g}, atol={case_set.atol:g})"
-    if gap is not None and hidden:
-        lines.append(f"  not within the tolerance {tolerance}")
-    elif gap is not None:
-        at = f" at index {tuple(int(i) for i in where)}" if where else ""
-        lines.append(f"  largest difference {gap:.3g}{at} {tolerance}")
-    if not hidden:
-        with np.printoptions(precision=6, suppress=True, threshold=60):
-            lines.append(_show(expected, "  expected: "))
-            lines.append(_show(outcome.value, "  got:      "))
-    mistake = _diagnose(case_set, case, outcome.value)
-    if mistake:
-        lines.append(f"  This matches a classic mistake: {mistake}.")
+    found = []
+    _leaves(expected, outcome.value, "", case_set, found)
+    explains = _explained_by(case_set, case, outcome)
+    if not found:
+        return Verdict(True, explains=explains)
+    symptoms = set()
+    if _swapped(expected, outcome.value):
+        names = " and ".join(case_set.output_names) or "the outputs"
+        symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
+        found = [_Wrong(names, "are returned in the wrong order", kind="order")]
+    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set)
+                  for wrong in found if wrong.expected is not None or wrong.kind == "shape"]
+    if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output
+        symptoms |= set().union(*per_output)
+    first = found[0]
+    right = _right_outputs(case_set, found)
+    summary = f"{head}: {first.name} {first.problem}"
+    lines = []
+    if len(found) > 1:
+        lines.append(f"  also wrong: {_listing([w.name for w in found[1:]])}" + (f"; right: {right}" if right else ""))
+    elif right:
+        lines.append(f"  right: {right}")
+    if first.kind == "nonfinite":
+        lines.append("  (nan comes from inf - inf or 0 / 0, for example exp overflowing or a softmax row with "
+                     "every score -inf; inf from exp or a division overflowing)")
+    if first.gap:
+        lines.append(f"  {first.gap} (tolerance rtol={case_set.rtol:g}, atol={case_set.atol:g})")
+    if not hidden and first.expected is not None:
+        lines += _excerpt(first, case_set)
+    lines.append(inputs)
     if outcome.warnings:
-        lines.append(f"  (while running, numpy warned: {'; '.join(outcome.warnings)})")
-    return Verdict(False, "\n".join(lines), mistake=mistake)
+        lines.append(f"  (numpy warned: {'; '.join(outcome.warnings)[:200]})")
+    return _verdict(False, summary, lines, explains, frozenset(symptoms))
 
 
-def _show(value, prefix):
-    if isinstance(value, tuple):
-        return prefix + "(" + ", ".join(_show(v, "") for v in value) + ")"
-    if not value.shape:
-        return prefix + repr(value.item())
-    return prefix + np.array2string(value, separator=", ", prefix=prefix)
+def _verdict(passed, summary, lines, explains, symptoms):
+    provisional = list(explains or ()) or sorted(symptoms)
+    return Verdict(passed, "\n".join([summary, *lines]), mistake=provisional[0] if provisional else None,
+                   summary=summary, explains=explains, symptoms=symptoms)
+
+
+def _value_at(expected, got, wrong, case_set):
+    """The expected and actual arrays of the output ``wrong`` names (members of tuples included)."""
+    return wrong.expected if wrong.expected is not None else _find(expected, wrong.name, case_set), \
+        wrong.got if wrong.got is not None else _find(got, wrong.name, case_set)
+
+
+def _find(value, name, case_set):
+    if not isinstance(value, tuple):
+        return value
+    names = list(case_set.output_names)
+    top = name.split("[")[0].split(" (")[0]
+    value = value[names.index(top)] if top in names else value[0]
+    if "[" in name and isinstance(value, tuple):
+        value = value[int(name.split("[")[1].split("]")[0])]
+    return value
+
+
+def _right_outputs(case_set, found):
+    wrong = {w.name.split("[")[0].split(" (")[0] for w in found}
+    right = [name for name in case_set.output_names if name not in wrong]
+    return ", ".join(right) if right and len(wrong) else ""
+
+
+def _listing(names):
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def diagnose(verdicts):
+    """Name a classic mistake only when it alone explains every case of the check; set ``mistake`` so.
+
+    A classic mistake (a wrong implementation of ``CaseSet.mistakes``) is kept when its output is
+    the student's on every case it can run, passing cases included; otherwise a generic symptom
+    (wrong sign, constant factor, transpose, overflow, outputs swapped) common to every failing
+    case. When several classic mistakes remain they cannot be told apart, and the first listed wins.
+    Returns the mistake named, or None.
+    """
+    failed = [v for v in verdicts if not v.passed]
+    if not failed:
+        return None
+    evidence = [v.explains for v in verdicts if v.explains is not None]
+    named = None
+    if evidence and any(v.explains is not None for v in failed):
+        common = [d for d in evidence[0] if all(d in other for other in evidence[1:])]
+        named = common[0] if common else None
+    if named is None:
+        symptoms = [v.symptoms for v in failed if v.explains is not None or v.symptoms]
+        common = frozenset.intersection(*symptoms) if symptoms else frozenset()
+        named = "; ".join(sorted(common)) if common else None
+    for verdict in failed:
+        verdict.mistake = named
+    return named
+
+
+#: Tight tolerances under which a classic mistake's output is "the student's output".
+_EXACT = CaseSet("exact", None, list, list, rtol=1e-6, atol=1e-9)
 
 
 def judge_answer(answer, value, *, hidden):
@@ -237,18 +470,41 @@ def judge_answer(answer, value, *, hidden):
 
 
 class CheckFailed(AssertionError):
-    """Raised by a test cell when a check fails; nbgrader then gives that cell no points."""
+    """Raised by a test cell when a check fails; nbgrader then gives that cell no points.
+
+    IPython shows what ``_render_traceback_`` returns instead of a traceback, so a student reads
+    the message alone, with no frame of the checking layer.
+    """
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
 
 
 def failure(verdicts, name, hidden):
-    """The ``CheckFailed`` that reports every failed verdict of a check, or None when all passed."""
+    """The ``CheckFailed`` that reports the failed verdicts of a check, or None when all passed.
+
+    It leads with what to fix: how many cases fail, the classic mistake when one alone explains
+    them all (see ``diagnose``), then the first failing case in full and the others in one line.
+    """
     failed = [v for v in verdicts if not v.passed]
     if not failed:
         return None
+    mistake = diagnose(verdicts)
     kind = "hidden" if hidden else "visible"
-    details = "\n\n".join(v.message for v in failed[:3])
-    more = f"\n\n({len(failed) - 3} more failing cases not shown)" if len(failed) > 3 else ""
-    return CheckFailed(f"{name}: {len(failed)} of {len(verdicts)} {kind} cases failed.\n\n{details}{more}")
+    lines = [f"{name}: {len(failed)} of {len(verdicts)} {kind} cases fail."]
+    if mistake:
+        lines.append(f"This matches a classic mistake: {mistake}.")
+    for verdict in failed[:DETAILED_CASES]:
+        lines += (verdict.message or verdict.summary).split("\n")
+    listed = failed[DETAILED_CASES:DETAILED_CASES + LISTED_CASES]
+    lines += [verdict.summary or verdict.message.split("\n")[0] for verdict in listed]
+    if len(failed) > DETAILED_CASES + LISTED_CASES:
+        lines.append(f"({len(failed) - DETAILED_CASES - LISTED_CASES} more failing cases not shown)")
+    return CheckFailed("\n".join(_short(line) for line in lines[:MAX_MESSAGE_LINES]))
+
+
+def _short(line, width=160):
+    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 def success_message(name, total, hidden):

@@ -254,6 +254,7 @@ CASE_SETS = (
     CaseSet(
         "scaled_dot_product_attention", ref.scaled_dot_product_attention, _sdpa_visible, _sdpa_hidden,
         output_names=("output", "weights"),
+        exp_overflow=True,
         mistakes=(
             Mistake("the scores are not divided by sqrt(d_k)", _unscaled),
             Mistake("the scores are divided by d_k instead of sqrt(d_k)", _scaled_by_d_k),
@@ -271,6 +272,7 @@ CASE_SETS = (
     CaseSet(
         "additive_attention", ref.additive_attention, _additive_visible, _additive_hidden,
         output_names=("context", "weights"),
+        exp_overflow=True,
         mistakes=(
             Mistake("tanh is missing: score_i = w_v @ tanh(q @ W_q + K[i] @ W_k)", _additive_without_tanh),
             Mistake("the scores are used as weights without a softmax", _additive_without_softmax),

@@ -3,7 +3,6 @@
 import numpy as np
 
 from autograder import bptt as ref
-from autograder.calling import Prior
 from autograder.cases import StudentMistake
 from autograder.checking import Answer, Case, CaseSet, Mistake
 
@@ -18,9 +17,11 @@ def _rnn_inputs(rng, n, steps, d, h, scale=0.5):
 
 
 def _backward_case(label, rng, n, steps, d, h, dh=None, scale=0.5):
+    """A case of ``rnn_backward`` whose cache the reference ``rnn_forward`` made, so that a wrong forward
+    pass never costs the backward pass its points."""
     inputs = _rnn_inputs(rng, n, steps, d, h, scale)
     dh = rng.standard_normal((n, steps, h)) if dh is None else dh
-    return Case(label, (dh, Prior("rnn_forward", inputs, pick=1)))
+    return Case(label, (dh, ref.rnn_forward(*inputs)[1]))
 
 
 def _only_at(step, rng, n, steps, h):
@@ -45,20 +46,44 @@ def _forward_with(step):
 _forward_h0_every_step = _forward_with(lambda x_t, h_prev, h0, Wx, Wh, b: np.tanh(x_t @ Wx + h0 @ Wh + b))
 _forward_without_tanh = _forward_with(lambda x_t, h_prev, h0, Wx, Wh, b: x_t @ Wx + h_prev @ Wh + b)
 _forward_wh_transposed = _forward_with(lambda x_t, h_prev, h0, Wx, Wh, b: np.tanh(x_t @ Wx + h_prev @ Wh.T + b))
+_forward_bias_outside_tanh = _forward_with(lambda x_t, h_prev, h0, Wx, Wh, b: np.tanh(x_t @ Wx + h_prev @ Wh) + b)
+
+
+def _forward_from_step_one(x, h0, Wx, Wh, b):
+    h, _ = ref.rnn_forward(x, h0, Wx, Wh, b)
+    h = h.copy()
+    h[:, 0] = 0.0
+    if x.shape[1] > 1:
+        h[:, 1:] = ref.rnn_forward(x[:, 1:], h0, Wx, Wh, b)[0]
+    return h, (x, h0, Wx, Wh, h)
+
+
+def _forward_stores_previous_state(x, h0, Wx, Wh, b):
+    h, _ = ref.rnn_forward(x, h0, Wx, Wh, b)
+    shifted = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+    return shifted, (x, h0, Wx, Wh, shifted)
+
+
+def _forward_cache_h_unchanged_but_h0_replaced(x, h0, Wx, Wh, b):
+    h, _ = ref.rnn_forward(x, h0, Wx, Wh, b)
+    return h, (x, h[:, 0], Wx, Wh, h)
+
+
 _forward_sigmoid = _forward_with(lambda x_t, h_prev, h0, Wx, Wh, b: 1 / (1 + np.exp(-(x_t @ Wx + h_prev @ Wh + b))))
 
 
 # --- classic mistakes of rnn_backward: one backward loop, with the mistake switched on ---
 
 def _backward_with(*, carry=True, derivative="1-h^2", dWh_uses="h_prev", accumulate=True, carry_matrix="Wh.T",
-                   dh0_is="delta Wh.T"):
+                   dh0_is="delta Wh.T", order="backward", db_reduce="sum"):
     def backward(dh, cache):
         x, h0, Wx, Wh, h = cache
         n, steps, _ = x.shape
         dx = np.zeros_like(x)
         dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
         carried = np.zeros_like(h0)
-        for t in reversed(range(steps)):
+        db_sum = db_reduce == "sum"
+        for t in (reversed(range(steps)) if order == "backward" else range(steps)):
             h_prev = h[:, t - 1] if t > 0 else h0
             total = dh[:, t] + (carried if carry else 0.0)
             local = {"1-h^2": 1 - h[:, t] ** 2, "1-h": 1 - h[:, t], "1-tanh(h)^2": 1 - np.tanh(h[:, t]) ** 2}[derivative]
@@ -67,7 +92,7 @@ def _backward_with(*, carry=True, derivative="1-h^2", dWh_uses="h_prev", accumul
             step_dWx = x[:, t].T @ da
             step_dWh = (h_prev if dWh_uses == "h_prev" else h[:, t]).T @ da
             if accumulate:
-                dWx, dWh, db = dWx + step_dWx, dWh + step_dWh, db + da.sum(axis=0)
+                dWx, dWh, db = dWx + step_dWx, dWh + step_dWh, db + (da.sum(axis=0) if db_sum else da.mean(axis=0))
             else:
                 dWx, dWh, db = step_dWx, step_dWh, da.sum(axis=0)
             carried = da @ (Wh.T if carry_matrix == "Wh.T" else Wh)
@@ -95,6 +120,16 @@ def _clip_sum_of_norms(grads, max_norm):
 
 def _clip_by_value(grads, max_norm):
     return [np.clip(g, -max_norm, max_norm) for g in grads]
+
+
+def _clip_l1_norm(grads, max_norm):
+    norm = sum(np.sum(np.abs(g)) for g in grads)
+    return [g * (max_norm / norm) if norm > max_norm else g.copy() for g in grads]
+
+
+def _clip_largest_array_norm(grads, max_norm):
+    norm = max(np.linalg.norm(g) for g in grads)
+    return [g * (max_norm / norm) if norm > max_norm else g.copy() for g in grads]
 
 
 def _clip_inverted_ratio(grads, max_norm):
@@ -181,7 +216,15 @@ CASE_SETS = (
             Mistake("forgot the tanh", _forward_without_tanh),
             Mistake("multiplied by Wh transposed: the previous state enters as h_prev @ Wh", _forward_wh_transposed),
             Mistake("used a sigmoid where the cell uses tanh", _forward_sigmoid),
+            Mistake("added b after the tanh; it goes inside: tanh(x_t Wx + h_prev Wh + b)", _forward_bias_outside_tanh),
+            Mistake("the loop starts at t = 1 (range(1, T)): step 0 is never computed, and step 1 reads h0",
+                    _forward_from_step_one),
+            Mistake("h[:, t] holds the state before step t (h_{t-1}); it must hold the new state h_t",
+                    _forward_stores_previous_state),
+            Mistake("the cache holds h[:, 0] where the initial state h0 goes: cache = (x, h0, Wx, Wh, h)",
+                    _forward_cache_h_unchanged_but_h0_replaced),
         ),
+        members={"cache": ("x", "h0", "Wx", "Wh", "h")}, steps={"h": (1, "time step")},
     ),
     CaseSet(
         "rnn_backward", ref.rnn_backward, _backward_visible, _backward_hidden,
@@ -199,7 +242,12 @@ CASE_SETS = (
             Mistake("carried the gradient back through Wh; it goes back through Wh.T", _backward_with(carry_matrix="Wh")),
             Mistake("returned the gradient of the first state h[:, 0] as dh0; dh0 is one step further back "
                     "(through tanh and Wh.T)", _backward_with(dh0_is="total at step 0")),
+            Mistake("looped forwards in time; back-propagation runs t = T-1 down to 0, so that step t+1's gradient "
+                    "is known when step t needs it", _backward_with(order="forward")),
+            Mistake("averaged db over the batch; like dWx and dWh it is a sum over the examples",
+                    _backward_with(db_reduce="mean")),
         ),
+        steps={"dx": (1, "time step")},
     ),
     CaseSet(
         "clip_by_global_norm", ref.clip_by_global_norm, _clip_visible, _clip_hidden,
@@ -210,6 +258,10 @@ CASE_SETS = (
                     _clip_sum_of_norms),
             Mistake("clipped each entry to [-max_norm, max_norm] (clipping by value, not by norm)", _clip_by_value),
             Mistake("multiplied by norm / max_norm; the factor is max_norm / norm", _clip_inverted_ratio),
+            Mistake("used the L1 norm (sum of absolute values); the global norm is the L2 norm, "
+                    "sqrt of the sum of squares", _clip_l1_norm),
+            Mistake("used the largest array's norm; the global norm takes every entry of every array together",
+                    _clip_largest_array_norm),
         ),
     ),
 )

@@ -25,6 +25,21 @@ def _ignores_h(f, x, h=1e-5):
     return ref.numerical_derivative(f, x)
 
 
+def _precedence(f, x, h=1e-5):
+    x = np.asarray(x, dtype=np.float64)
+    return (f(x + h) - f(x - h)) / 2 * h
+
+
+def _inner_derivative_at_inner_value(f_prime, g, g_prime, x):
+    x = np.asarray(x, dtype=np.float64)
+    return f_prime(g(x)) * g_prime(g(x))
+
+
+def _outer_at_inner_derivative(f_prime, g, g_prime, x):
+    x = np.asarray(x, dtype=np.float64)
+    return f_prime(g_prime(x)) * g_prime(x)
+
+
 def _without_inner_derivative(f_prime, g, g_prime, x):
     return f_prime(g(np.asarray(x, dtype=np.float64)))
 
@@ -61,6 +76,22 @@ def _no_sigmoid_derivative(w, b, x, y):
 
 def _residual_sign(w, b, x, y):
     return _neuron_with_dz(w, b, x, y, lambda z, a, y: (y - a) * a * (1 - a))
+
+
+def _without_bias(w, b, x, y):
+    return ref.neuron_backward(w, 0.0, x, y)
+
+
+def _sigmoid_sign_flipped(w, b, x, y):
+    a = 1.0 / (1.0 + np.exp(np.dot(w, x) + b))
+    dz = (a - y) * a * (1 - a)
+    return 0.5 * (a - y) ** 2, dz * np.asarray(x, dtype=np.float64), dz
+
+
+def _no_sigmoid_derivative_no_half(w, b, x, y):
+    loss, _, _ = ref.neuron_backward(w, b, x, y)
+    a = ref.neuron_forward(w, b, x, y)["a"]
+    return 2.0 * loss, (a - y) * np.asarray(x, dtype=np.float64), a - y
 
 
 def _times_w(w, b, x, y):
@@ -147,6 +178,7 @@ CASE_SETS = (
                     _backward_difference),
             Mistake("divided by h instead of 2h: the two points are 2h apart", _central_over_h),
             Mistake("ignored the argument h and always used 1e-5", _ignores_h),
+            Mistake("wrote / 2 * h, which multiplies by h: the denominator needs parentheses, / (2 * h)", _precedence),
         ),
     ),
     CaseSet(
@@ -156,6 +188,9 @@ CASE_SETS = (
             Mistake("evaluated the outer derivative at x; it must be evaluated at the inner value g(x)", _outer_at_x),
             Mistake("added the two factors; the chain rule multiplies them", _factors_added),
             Mistake("multiplied by g(x) instead of g'(x)", _times_inner_value),
+            Mistake("evaluated the inner derivative at g(x); g' is evaluated at x", _inner_derivative_at_inner_value),
+            Mistake("evaluated the outer derivative at g'(x); it is evaluated at the inner value g(x)",
+                    _outer_at_inner_derivative),
         ),
     ),
     CaseSet(
@@ -167,6 +202,10 @@ CASE_SETS = (
             Mistake("the gradient has the wrong sign: dL/da = a - y, not y - a", _residual_sign),
             Mistake("dw is dL/dz times w; it is dL/dz times x (z = w @ x + b changes with w_i at rate x_i)", _times_w),
             Mistake("the loss is missing its factor 1/2", _loss_without_half),
+            Mistake("the bias is missing from z = w @ x + b", _without_bias),
+            Mistake("the sigmoid has the wrong sign: sigmoid(z) = 1 / (1 + exp(-z))", _sigmoid_sign_flipped),
+            Mistake("the loss is missing its 1/2 and the chain is missing sigmoid'(z) = a (1 - a)",
+                    _no_sigmoid_derivative_no_half),
             Mistake("the gradient is twice too large: the 1/2 of the loss cancels the 2 of the square",
                     _gradient_of_loss_without_half),
         ),

@@ -47,19 +47,30 @@ def _mse_gradient_sign(w, X, y):
     return loss, -grad
 
 
+def _gradient_at_x0(grad, x0, lr, n_steps):
+    x0 = np.asarray(x0, dtype=np.float64)
+    step = lr * grad(x0)
+    return np.stack([x0 - k * step for k in range(n_steps + 1)])
+
+
+def _n_steps_rows(grad, x0, lr, n_steps):
+    return ref.gradient_descent(grad, x0, lr, n_steps)[:-1] if n_steps else np.asarray(x0, dtype=np.float64)[None]
+
+
 def _mse_half(w, X, y):
     loss, grad = ref.mse_loss_and_grad(w, X, y)
     return loss / 2.0, grad / 2.0
 
 
 def _sgd_variant(X, y, w0, lr, batch_size, n_epochs, seed, *, shuffle="every epoch", drop_last=False,
-                 loss_before=False, batch_mean_over_n=False):
+                 loss_before=False, batch_mean_over_n=False, gradient=ref.mse_loss_and_grad, loss_on_batch=False):
     """``ref.minibatch_sgd`` with one rule changed, to recognise a student's mistake."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     w = np.array(w0, dtype=np.float64)
     n = len(X)
     rng = np.random.default_rng(seed)
     first = rng.permutation(n) if shuffle == "once" else None
+    legacy = np.random.RandomState(seed)  # what np.random.seed(seed) then np.random.permutation draw
     losses = []
     for _ in range(n_epochs):
         if loss_before:
@@ -68,16 +79,24 @@ def _sgd_variant(X, y, w0, lr, batch_size, n_epochs, seed, *, shuffle="every epo
             perm = rng.permutation(n)
         elif shuffle == "once":
             perm = first
+        elif shuffle == "global":
+            perm = legacy.permutation(n)
         else:
             perm = np.arange(n)
         stop = n - n % batch_size if drop_last else n
         for start in range(0, stop, batch_size):
             batch = perm[start:start + batch_size]
-            grad = ref.mse_loss_and_grad(w, X[batch], y[batch])[1]
+            grad = gradient(w, X[batch], y[batch])[1]
             w = w - lr * (grad * len(batch) / n if batch_mean_over_n else grad)
         if not loss_before:
-            losses.append(ref.mse_loss_and_grad(w, X, y)[0])
+            losses.append(ref.mse_loss_and_grad(w, X[batch], y[batch])[0] if loss_on_batch
+                          else ref.mse_loss_and_grad(w, X, y)[0])
     return w, np.array(losses)
+
+
+#: minibatch_sgd is graded on its own arithmetic: a wrong mse_loss_and_grad it calls is its own mistake.
+_OWN_GRADIENT = (" (minibatch_sgd is graded on its own: if it calls your mse_loss_and_grad, that function's mistake "
+                 "is repeated here; compute the batch gradient inside minibatch_sgd)")
 
 
 def _regression(rng, n, d, noise=0.1):
@@ -155,6 +174,9 @@ CASE_SETS = (
             Mistake("every row after the first equals the last iterate: the same array was appended and then "
                     "updated in place (append a copy, or write x = x - lr * grad(x))", _same_array_appended),
             Mistake("row 0 is missing and one step too many was taken", _one_step_too_many),
+            Mistake("evaluated the gradient at x0 at every step; each step uses the gradient at the current x",
+                    _gradient_at_x0),
+            Mistake("took n_steps - 1 steps: the result has n_steps + 1 rows, x0 and one per step", _n_steps_rows),
         ),
     ),
     CaseSet(
@@ -180,6 +202,16 @@ CASE_SETS = (
                     lambda *a: _sgd_variant(*a, loss_before=True)),
             Mistake("divided the batch gradient by N instead of by the batch size",
                     lambda *a: _sgd_variant(*a, batch_mean_over_n=True)),
+            Mistake("shuffled with numpy's global generator (np.random.seed, np.random.permutation); use "
+                    "rng = np.random.default_rng(seed) and rng.permutation", lambda *a: _sgd_variant(*a, shuffle="global")),
+            Mistake("losses[e] is the loss of the last batch; it is the loss on the whole data after epoch e",
+                    lambda *a: _sgd_variant(*a, loss_on_batch=True)),
+            Mistake("each step's gradient is missing the factor 2 of the square" + _OWN_GRADIENT,
+                    lambda *a: _sgd_variant(*a, gradient=_mse_gradient_without_two)),
+            Mistake("each step's gradient is a sum over the batch, not a mean" + _OWN_GRADIENT,
+                    lambda *a: _sgd_variant(*a, gradient=_mse_gradient_summed)),
+            Mistake("each step's gradient has the wrong sign (the residual is X @ w - y)" + _OWN_GRADIENT,
+                    lambda *a: _sgd_variant(*a, gradient=_mse_gradient_sign)),
         ),
     ),
 )

@@ -181,6 +181,7 @@ CASE_SETS = (
     CaseSet(
         "sequence_cross_entropy", ref.sequence_cross_entropy, _sequence_visible, _sequence_hidden,
         output_names=("loss", "dscores"),
+        exp_overflow=True,
         mistakes=(
             Mistake("averaged over the T steps too; the loss is summed over time and averaged over N only",
                     _sequence_mean_over_time),

@@ -52,6 +52,29 @@ def _self_causal_after_softmax(X, W_q, W_k, W_v, causal=False):
                                 mask_after_softmax=True)
 
 
+def _self_scores_transposed(X, W_q, W_k, W_v, causal=False):
+    Q, K, V = X @ W_q, X @ W_k, X @ W_v
+    scores = K @ Q.T / np.sqrt(W_k.shape[1])
+    if causal:
+        scores = np.where(ref.causal_mask(len(X)), scores, -np.inf)
+    A = softmax(scores, axis=-1)
+    return A @ V, A
+
+
+def _self_causal_without_diagonal(X, W_q, W_k, W_v, causal=False):
+    mask = np.tril(np.ones((len(X), len(X)), dtype=bool), k=-1) if causal else None
+    return _self_attention_with(X, W_q, W_k, W_v, divisor=np.sqrt(W_k.shape[1]), mask=mask)
+
+
+def _self_causal_mask_multiplied(X, W_q, W_k, W_v, causal=False):
+    Q, K, V = X @ W_q, X @ W_k, X @ W_v
+    scores = Q @ K.T / np.sqrt(W_k.shape[1])
+    if causal:
+        scores = scores * ref.causal_mask(len(X))
+    A = softmax(scores, axis=-1)
+    return A @ V, A
+
+
 def _self_causal_ignored(X, W_q, W_k, W_v, causal=False):
     return ref.self_attention(X, W_q, W_k, W_v)
 
@@ -92,6 +115,10 @@ def _multi_head_interleaved(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
                             merge=merge_interleaved)
 
 
+def _multi_head_split_interleaved(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    return _multi_head_with(X, W_q, W_k, W_v, W_o, n_heads, causal, split=_heads_by_columns_interleaved)
+
+
 def _multi_head_without_W_o(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _multi_head_with(X, W_q, W_k, W_v, np.eye(X.shape[1]), n_heads, causal)
 
@@ -111,6 +138,13 @@ def _by_hand_with(X, W_Q, W_K, W_V, *, scale=lambda s: np.floor(s / 2), axis=0, 
     return A, V @ (A.T if transpose_in_z else A)
 
 
+def _by_hand_base_e(X, W_Q, W_K, W_V):
+    Q, K, V = W_Q @ X, W_K @ X, W_V @ X
+    powers = np.exp(np.floor(K.T @ Q / 2))
+    A = powers / powers.sum(axis=0, keepdims=True)
+    return A, V @ A
+
+
 def _by_hand_rows_normalised(X, W_Q, W_K, W_V):
     return _by_hand_with(X, W_Q, W_K, W_V, axis=1)
 
@@ -125,6 +159,10 @@ def _by_hand_truncated(X, W_Q, W_K, W_V):
 
 def _by_hand_rounded(X, W_Q, W_K, W_V):
     return _by_hand_with(X, W_Q, W_K, W_V, scale=lambda s: np.round(s / 2))
+
+
+def _by_hand_without_floor(X, W_Q, W_K, W_V):
+    return _by_hand_with(X, W_Q, W_K, W_V, scale=lambda s: s / 2)
 
 
 def _by_hand_z_transposed(X, W_Q, W_K, W_V):
@@ -226,6 +264,7 @@ def _by_hand_hidden(rng):
 CASE_SETS = (
     CaseSet(
         "self_attention", ref.self_attention, _self_visible, _self_hidden, output_names=("Z", "A"),
+        exp_overflow=True,
         mistakes=(
             Mistake("the scores are not divided by sqrt(d_k)", _self_unscaled),
             Mistake("the scores are divided by sqrt(d_model) (X.shape[1]); d_k is W_k.shape[1]",
@@ -238,10 +277,16 @@ CASE_SETS = (
             Mistake("the causal mask is applied after the softmax, so rows no longer sum to 1",
                     _self_causal_after_softmax),
             Mistake("causal=True is ignored", _self_causal_ignored),
+            Mistake("the scores are K Q^T; row i must hold query i's scores, Q K^T", _self_scores_transposed),
+            Mistake("the causal mask also hides the diagonal (j < i): token i may attend to itself, and without it "
+                    "row 0 has no key left, so its softmax is 0 / 0 = nan", _self_causal_without_diagonal),
+            Mistake("the causal mask multiplies the scores, which sets hidden scores to 0 (still weighted); set "
+                    "them to -inf before the softmax", _self_causal_mask_multiplied),
         ),
     ),
     CaseSet(
         "multi_head_self_attention", ref.multi_head_self_attention, _multi_head_visible, _multi_head_hidden,
+        exp_overflow=True,
         mistakes=(
             Mistake("each head divides its scores by sqrt(d_model); it must use its own size sqrt(d_head)",
                     _multi_head_scaled_by_d_model),
@@ -250,6 +295,8 @@ CASE_SETS = (
             Mistake("the heads take every n_heads-th column; head h takes the consecutive columns "
                     "h*d_head:(h+1)*d_head", _multi_head_interleaved),
             Mistake("the output projection W_o is missing", _multi_head_without_W_o),
+            Mistake("each head takes every n_heads-th column (h::n_heads); head h takes the consecutive columns "
+                    "h*d_head:(h+1)*d_head", _multi_head_split_interleaved),
             Mistake("causal=True is ignored", _multi_head_causal_ignored),
         ),
     ),
@@ -265,6 +312,8 @@ CASE_SETS = (
             Mistake("x / 2 is truncated toward zero; floor rounds down, so floor(-1.5) = -2", _by_hand_truncated),
             Mistake("x / 2 is rounded to the nearest integer instead of floored", _by_hand_rounded),
             Mistake("Z = V A^T; the exercise computes Z = V A", _by_hand_z_transposed),
+            Mistake("exponentiated with base e; the exercise uses 3 ** floor(score / 2)", _by_hand_base_e),
+            Mistake("the floor is missing: the exercise uses 3 ** floor(score / 2)", _by_hand_without_floor),
         ),
     ),
 )

@@ -27,6 +27,42 @@ def _softmax_unstable_max_over_all(x, axis=-1):
     return exps / np.sum(exps, axis=axis, keepdims=True)
 
 
+_KEEPDIMS = ("a max or a sum along `axis` lost that axis: pass keepdims=True so that each row uses its own "
+             "max and sum")
+
+
+def _softmax_without_keepdims(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    exps = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return exps / np.sum(exps, axis=axis)
+
+
+def _softmax_max_without_keepdims(x, axis=-1):
+    exps = np.exp(np.asarray(x, dtype=np.float64) - np.max(x, axis=axis))
+    return exps / np.sum(exps, axis=axis, keepdims=True)
+
+
+def _softmax_sum_along_first_axis(x, axis=-1):
+    exps = np.exp(np.asarray(x, dtype=np.float64) - np.max(x, axis=axis, keepdims=True))
+    return exps / np.sum(exps, axis=0, keepdims=True)
+
+
+def _log_softmax_max_dropped_from_first_term(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return x - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _log_softmax_unstable(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+
+def _log_softmax_over_all(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    return x - np.max(x) - np.log(np.sum(np.exp(x - np.max(x))))
+
+
 def _log_of_softmax(x, axis=-1):
     return np.log(_naive_softmax(x, axis=axis))
 
@@ -48,6 +84,40 @@ def _jacobian_missing_diag(x):
 def _jacobian_diag_of_s_times_one_minus_s(x):
     s = ref.softmax(x)
     return np.diag(s * (1 - s))
+
+
+def _jacobian_diag_minus_squares(x):
+    s = ref.softmax(x)
+    return np.diag(s) - s ** 2
+
+
+def _jacobian_sign_flipped(x):
+    return -ref.softmax_jacobian(x)
+
+
+def _jacobian_outer_with_one_minus_s(x):
+    s = ref.softmax(x)
+    return np.diag(s) - np.outer(s, 1 - s)
+
+
+def _cross_entropy_columns_indexed(logits, labels):
+    _, grad = ref.cross_entropy_loss_and_grad(logits, labels)
+    logp = ref.log_softmax(logits, axis=1)
+    return -np.mean(logp[:, labels]), grad
+
+
+def _cross_entropy_unstable(logits, labels):
+    logits = np.asarray(logits, dtype=np.float64)
+    n = len(logits)
+    probs = np.exp(logits) / np.sum(np.exp(logits), axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(n), labels]))
+    probs[np.arange(n), labels] -= 1.0
+    return loss, probs / n
+
+
+def _cross_entropy_raw_logit(logits, labels):
+    _, grad = ref.cross_entropy_loss_and_grad(logits, labels)
+    return -np.mean(np.asarray(logits)[np.arange(len(labels)), labels]), grad
 
 
 def _cross_entropy_summed(logits, labels):
@@ -153,9 +223,14 @@ def _cross_entropy_hidden(rng):
 CASE_SETS = (
     CaseSet(
         "softmax", ref.softmax, _softmax_visible, _softmax_hidden,
+        exp_overflow=True,
         mistakes=(
-            Mistake("normalised over the wrong axis (axis 0 instead of the `axis` argument)", _softmax_first_axis),
             Mistake("normalised over every entry instead of along `axis`", _softmax_over_all),
+            Mistake("normalised over the wrong axis (axis 0 instead of the `axis` argument)", _softmax_first_axis),
+            Mistake("took the max along `axis` but the sum along axis 0: both run along `axis`",
+                    _softmax_sum_along_first_axis),
+            Mistake(_KEEPDIMS, _softmax_without_keepdims),
+            Mistake(_KEEPDIMS, _softmax_max_without_keepdims),
             Mistake("no max subtraction, so exp overflows on large logits", _naive_softmax),
             Mistake("subtracted the maximum of the whole array instead of each row's: rows far below it underflow",
                     _softmax_unstable_max_over_all),
@@ -163,10 +238,15 @@ CASE_SETS = (
     ),
     CaseSet(
         "log_softmax", ref.log_softmax, _log_softmax_visible, _log_softmax_hidden,
+        exp_overflow=True,
         mistakes=(
             Mistake("computed log(softmax(x)): it gives -inf or overflows where the stable formula does not",
                     _log_of_softmax),
             Mistake("forgot to subtract log-sum-exp (only the max was subtracted)", _log_softmax_without_log),
+            Mistake("subtracted the max inside the log-sum-exp but not from x: it is (x - m) - log(sum(exp(x - m)))",
+                    _log_softmax_max_dropped_from_first_term),
+            Mistake("no max subtraction, so exp overflows on large logits", _log_softmax_unstable),
+            Mistake("took the log-sum-exp over every entry instead of along `axis`", _log_softmax_over_all),
         ),
     ),
     CaseSet(
@@ -175,17 +255,26 @@ CASE_SETS = (
             Mistake("kept only the diagonal diag(s): the off-diagonal terms -s_i s_j are missing", _jacobian_diag_only),
             Mistake("kept only -s s^T: the diag(s) term is missing", _jacobian_missing_diag),
             Mistake("kept only the diagonal s_i (1 - s_i)", _jacobian_diag_of_s_times_one_minus_s),
+            Mistake("wrote diag(s) - s**2, which subtracts s_j**2 along every row; the second term is the outer "
+                    "product np.outer(s, s)", _jacobian_diag_minus_squares),
+            Mistake("the sign is flipped: the Jacobian is diag(s) - s s^T", _jacobian_sign_flipped),
+            Mistake("used np.outer(s, 1 - s); the second term is np.outer(s, s)", _jacobian_outer_with_one_minus_s),
         ),
     ),
     CaseSet(
         "cross_entropy_loss_and_grad", ref.cross_entropy_loss_and_grad, _cross_entropy_visible,
         _cross_entropy_hidden, output_names=("loss", "dlogits"),
+        exp_overflow=True,
         mistakes=(
             Mistake("summed over the batch instead of averaging over N", _cross_entropy_summed),
             Mistake("averaged the loss but not the gradient (divide dlogits by N too)",
                     _cross_entropy_gradient_not_averaged),
             Mistake("the gradient has the wrong sign: it is softmax - onehot", _cross_entropy_gradient_sign),
             Mistake("the gradient is missing the - onehot(labels) term", _cross_entropy_gradient_without_onehot),
+            Mistake("logp[:, labels] picks whole columns (an N x N block); each example's own entry is "
+                    "logp[np.arange(N), labels]", _cross_entropy_columns_indexed),
+            Mistake("no max subtraction, so exp overflows on large logits", _cross_entropy_unstable),
+            Mistake("the loss uses the raw logit of the label; it is minus its log-softmax", _cross_entropy_raw_logit),
         ),
     ),
 )
