@@ -23,7 +23,7 @@ def _verdicts(case_set, function, cases, hidden):
 
 
 def test_every_chapter_has_cases_and_unique_names():
-    assert list(CHAPTERS) == sorted(CHAPTERS) and len(CHAPTERS) == 7
+    assert list(CHAPTERS) == sorted(CHAPTERS) and len(CHAPTERS) == 8
     names = [item.name for item in CASE_SETS + ANSWERS]
     assert len(names) == len(set(names))
 
