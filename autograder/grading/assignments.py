@@ -3,9 +3,13 @@
 The cells come from nbgrader's records, never from a submission: the release notebook in
 ``notebooks/`` gives the order and the metadata, and the gradebook (written by
 ``generate_assignment``) gives each cell's source, hidden tests included, and the points of each
-graded cell. Test cells are not run as code: each is parsed, and may hold only imports, comments
-and calls ``check(<name>, "<case set>", hidden=...)`` / ``check_answer(<name>, "<answer>", hidden=...)``;
-anything else is an error of the instructor's, reported before any student is graded.
+graded cell. A test cell that calls the checking layer is not run as code: it is parsed, and may
+hold only imports, comments and calls ``check(<name>, "<case set>", hidden=...)`` /
+``check_answer(<name>, "<answer>", hidden=...)``; anything else beside such calls is an error of the
+instructor's, reported before any student is graded. A graded test cell without such calls is an
+ordinary nbgrader test (asserts): it runs in the sandbox after the student's cells, in the same
+namespace, and scores as nbgrader scores it (an error or a line on stderr gives 0 points), so a
+student can defeat it exactly as in plain nbgrader.
 
 The cases of every check are built here, in the grader's process: the visible cases of the case
 set, and its hidden cases drawn from the course's secret seed (``.grading_secret`` in the course
@@ -28,6 +32,7 @@ import nbformat
 from autograder import cases as registry
 from autograder.calling import to_wire
 from autograder.checking import expected_output
+from autograder.grading.questions import parse_code
 
 SECRET_FILE = ".grading_secret"
 CHECK_FUNCTIONS = ("check", "check_answer")
@@ -75,7 +80,6 @@ class TrustedNotebook:
     cells: list
     metadata: dict
     nbformat_minor: int
-    provided: list = field(default_factory=list)
 
     def cell(self, grade_id):
         return next((cell for cell in self.cells if cell.grade_id == grade_id), None)
@@ -123,7 +127,7 @@ def load_assignment(root, coursedir, gradebook, name):
                           if path.is_file() and path.suffix != ".ipynb" and not _ignored(path, coursedir))
     assignment = Assignment(name, notebooks, source_files)
     for notebook in notebooks:
-        notebook.provided = _provided_modules(notebook, assignment)
+        _check_setup_imports(notebook, assignment)
     _build_cases(assignment, secret_seed(root, name))
     _build_copy_signatures(assignment)
     assignment.fingerprint = _fingerprint(assignment)
@@ -173,34 +177,23 @@ def _trusted_notebook(assignment, record, release_path, source_path):
     return TrustedNotebook(record.name, cells, dict(released.metadata), released.get("nbformat_minor", 5))
 
 
-def _provided_modules(notebook, assignment):
-    """Reference modules the instructor's own cells import for students (``from autograder.softmax
-    import softmax`` to build attention on chapter 3): the sandbox loads them before student code
-    runs. A module that holds the reference of a question of this notebook cannot be provided."""
-    import importlib
-    from autograder.grading.sandbox import ALLOWED_AUTOGRADER_MODULES
-    names = set()
+def _check_setup_imports(notebook, assignment):
+    """Refuse a notebook whose own cells import the reference package: graded code runs in a sandbox
+    that does not hold it (and a helper imported from it would hand students an answer)."""
+    from autograder.grading.cell_runner import ALLOWED_AUTOGRADER_MODULES
     for cell in notebook.cells:
         if cell.solution or cell.cell["cell_type"] != "code":
             continue
-        try:
-            tree = ast.parse(cell.cell["source"])
-        except SyntaxError:
-            continue  # a setup cell that does not parse fails in the sandbox, visibly
-        for node in ast.walk(tree):
+        tree = parse_code(cell.cell["source"])
+        for node in ast.walk(tree) if tree is not None else ():
             modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-            names |= {m for m in modules if m.startswith("autograder.") and m not in ALLOWED_AUTOGRADER_MODULES}
-    references = {check.name: registry.case_set(check.name).reference for c in notebook.cells for check in c.checks
-                  if check.function == "check"}
-    for name in sorted(names):
-        module = importlib.import_module(name)
-        given = [question for question, reference in references.items()
-                 if reference.__module__ == name or reference in vars(module).values()]
-        if given:
-            raise InstructorError(f"{assignment.name}/{notebook.name}.ipynb imports {name} for students, which holds "
-                                  f"the reference of {', '.join(given)}: that would hand them the answer")
-    return sorted(names)
+            for module in modules:
+                if module.startswith("autograder.") and module not in ALLOWED_AUTOGRADER_MODULES:
+                    raise InstructorError(
+                        f"{assignment.name}/{notebook.name}.ipynb, cell {cell.grade_id}, imports {module}: graded "
+                        "notebooks run in a sandbox without the reference package; define the helper students "
+                        "need in a locked cell of the notebook instead")
 
 
 def _parse_test_cell(entry, assignment, notebook):
@@ -213,9 +206,7 @@ def _parse_test_cell(entry, assignment, notebook):
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
              and isinstance(node.func, ast.Name) and node.func.id in CHECK_FUNCTIONS]
     if not calls:
-        if entry.grade:
-            raise InstructorError(f"{where}: a graded test cell must call check(...) or check_answer(...)")
-        return  # a setup cell (imports, constants): run as it is, it is the instructor's code
+        return  # a setup cell or an ordinary nbgrader test (asserts): run as it is, it is the instructor's code
     imports, checks = [], []
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
@@ -295,11 +286,8 @@ def _solution_signatures(assignment, name):
 
 def functions_defined(source):
     """Top-level function definitions of ``source`` (nothing if it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    tree = parse_code(source)
+    return [node for node in tree.body if isinstance(node, ast.FunctionDef)] if tree is not None else []
 
 
 def function_signature(function):

@@ -87,8 +87,12 @@ def release(root, chapters):
               help="Grade this student only (repeat for several). Default: every student.")
 @click.option("--force", is_flag=True,
               help="Grade again the submissions that have not changed since they were last graded.")
+@click.option("--unsandboxed", is_flag=True,
+              help="Run submitted code WITHOUT the operating-system sandbox, where bubblewrap cannot make one. "
+                   "Only for notebooks you trust: a submission can then read the course and change grades. "
+                   "The summary, the records and the report say so.")
 @pass_root
-def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force):
+def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force, unsandboxed):
     """Autograde the submissions of CHAPTERS (default: all) into the gradebook.
 
     Grades every submission under submitted/<student>/<chapter>/ (nbgrader's layout), several at
@@ -121,12 +125,13 @@ def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force):
         names = course.chapters(root, chapters)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    from autograder.grading.sandbox import HostFailed
+    _check_students(students, course.known_students(root))
+    from autograder.grading.sandbox import SandboxFailed
 
     try:
         summary = grade_submissions(root, names, students=students, jobs=jobs, scheduler=scheduler,
-                                    timeout=timeout, memory_mb=memory_mb, force=force)
-    except HostFailed as error:
+                                    timeout=timeout, memory_mb=memory_mb, force=force, sandboxed=not unsandboxed)
+    except SandboxFailed as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: every submission is graded entirely or not at all; "
@@ -136,6 +141,32 @@ def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force):
         click.echo(line)
     if any(row.status == "failed" for row in summary.rows):
         sys.exit(1)
+
+
+@main.command("check-sandbox")
+def check_sandbox():
+    """Check that this machine can make the sandbox `course grade` runs submitted code in.
+
+    Runs a one-line notebook in a bubblewrap sandbox and says whether it worked and, if not, what
+    to install or allow. Exits with status 1 when no sandbox can be made.
+    """
+    from autograder.grading.sandbox import sandbox_works
+
+    works, why = sandbox_works()
+    if not works:
+        raise click.ClickException(why)
+    click.echo("the grading sandbox works here: submitted code runs in bubblewrap as uid 65534, "
+               "with no network and no view of the course")
+
+
+def _check_students(asked, known):
+    """Stop when a ``--student`` is not a student of the course, naming those it has (a typo grades nobody)."""
+    unknown = sorted(set(asked) - set(known))
+    if unknown:
+        known = sorted(known)
+        listed = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise click.ClickException(f"no student {', '.join(unknown)} in this course; "
+                                   f"known students: {listed or 'none yet'}")
 
 
 # --- instructor outputs: feedback, export, report, and a simulated class to try them on ---
@@ -175,39 +206,50 @@ def feedback(root, chapters, students):
     from autograder.grading.feedback import write_feedback
 
     results = _class_results(root, chapters)
-    unknown = sorted(set(students) - {student.id for student in results.students})
-    if unknown:
-        raise click.ClickException(f"no student {', '.join(unknown)} in the gradebook")
+    _check_students(students, {student.id for student in results.students})
     written = write_feedback(root, results, students)
     click.echo(f"wrote {len(written)} feedback pages into {root / 'feedback'}/")
 
 
 @main.command()
 @click.argument("chapters", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="grades.csv",
-              show_default=True, help="CSV file to write, relative to the course root; - writes to stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="CSV file to write, relative to the course root; - writes to stdout. "
+                   "Default: grades.csv, grades-canvas.csv or grades-moodle.csv.")
+@click.option("--format", "layout", type=click.Choice(["csv", "canvas", "moodle"]), default="csv", show_default=True,
+              help="csv: the course's layout, per question with status; canvas / moodle: their gradebook import layouts.")
 @pass_root
-def export(root, chapters, output):
+def export(root, chapters, output, layout):
     """Export the grades of CHAPTERS (default: all) as a CSV file for an LMS.
 
-    Points are read from nbgrader's gradebook. One row per student of the gradebook, sorted by
-    student_id. Columns, in this order: student_id, last_name, first_name, email, lms_user_id;
-    then for each chapter, in course order, one column <chapter>/<question> per question in
-    notebook order (its points, visible and hidden tests together) and <chapter>/total; last,
-    total (the sum of the chapter totals). A chapter a student did not submit, or whose
-    submission has no grade (its grading failed), has empty question cells and a total of 0.
-    Points are plain decimals (3, 2.5).
+    Points are read from nbgrader's gradebook; a chapter's total is its score after nbgrader's
+    late penalty. One row per student of the gradebook, sorted by student_id.
+
+    \b
+    --format csv (default): student_id, last_name, first_name, email, lms_user_id; then for
+    each chapter, in course order, <chapter>/<question> per question in notebook order (empty
+    while it is still to grade by hand), <chapter>/late_penalty, <chapter>/total and
+    <chapter>/status (graded, late by N h, to grade by hand: ..., failed: ..., not submitted);
+    last, total. A chapter not submitted, or failed with no earlier grade, has empty question
+    cells and a total of 0.
+    --format canvas: Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID,
+    Section, one column per chapter, a Points Possible row).
+    --format moodle: Moodle's CSV grade import (First name, Last name, ID number, Email
+    address, one column per chapter).
+    In the LMS layouts a chapter without a final grade (failed, or to grade by hand) is empty.
 
     \b
     Examples:
         course export                       # every chapter, into grades.csv
         course export 03_softmax -o softmax.csv
+        course export --format canvas       # grades-canvas.csv, for Canvas's Grades > Import
         course export -o - | column -s, -t  # read it in the terminal
     """
-    from autograder.grading.export import to_csv
+    from autograder.grading.export import WRITERS
     from autograder.grading.course import write_atomically
 
-    text = to_csv(_class_results(root, chapters))
+    output = output or ("grades.csv" if layout == "csv" else f"grades-{layout}.csv")
+    text = WRITERS[layout](_class_results(root, chapters))
     if output == "-":
         click.echo(text, nl=False)
         return

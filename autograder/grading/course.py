@@ -50,6 +50,20 @@ def chapters(root, names=()):
     return list(names) or available
 
 
+def known_students(root):
+    """Every student with a folder in ``submitted/`` or a row in the gradebook."""
+    from nbgrader.api import Gradebook
+    from nbgrader.coursedir import CourseDirectory
+
+    submitted = Path(root) / "submitted"
+    known = {p.name for p in submitted.iterdir() if p.is_dir()} if submitted.is_dir() else set()
+    db_url = CourseDirectory(config=nbgrader_config(root)).db_url
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        return known  # opening it would create an empty gradebook
+    with Gradebook(db_url) as gradebook:
+        return known | {student.id for student in gradebook.students}
+
+
 def write_atomically(path, text):
     """Write ``text`` to ``path`` through a temporary file in the same folder: a reader (or a run killed
     half-way) sees the old file or the new one, never half of one."""

@@ -1,7 +1,11 @@
 """The trusted half of grading: what the sandbox is asked to run, and the verdict on what it reports.
 
 ``build_steps`` turns the rebuilt notebook into the sandbox's steps: code cells to execute and,
-for each test cell, the calls it makes with the cases built by the grader. ``judge_notebook``
+for each test cell that calls the checking layer, the calls it makes with the cases built by the
+grader. An ordinary nbgrader test cell (asserts, no ``check``) is a ``code`` step like any other,
+run in the same namespace after the student's cells: its outputs are kept as the sandbox reports
+them, and nbgrader's ``SaveAutoGrades`` scores it as ``nbgrader autograde`` would (an error or a
+line on stderr: no points), so it is exactly as trustworthy as in plain nbgrader. ``judge_notebook``
 reads the sandbox's records back and writes every code cell's outputs as a kernel would have:
 a test cell gets a stream output with the success line when every check passes, and an
 ``error`` output with the checking layer's own message when one fails (so nbgrader's
@@ -24,9 +28,9 @@ from autograder.calling import Outcome, from_wire
 from autograder.checking import (Verdict, answer_success_message, failure, judge, judge_answer,
                                  success_message)
 from autograder.grading.assignments import COPY_CHECK_MIN_STATEMENTS, function_signature, functions_defined
+from autograder.grading.cell_runner import runnable_source
 from autograder.grading.questions import names_defined
 
-MAGIC_LINE = re.compile(r"^\s*[%!]", re.MULTILINE)
 
 
 @dataclass
@@ -61,29 +65,17 @@ def build_steps(cells, assignment):
                      for check in trusted.checks]
             steps.append({"cell": index, "kind": "check", "imports": trusted.imports, "calls": calls})
         else:
-            steps.append({"cell": index, "kind": "code", "source": runnable_source(graded.cell["source"])})
+            # sent as written: the sandbox's runner sets magics aside, so no student text is parsed here
+            steps.append({"cell": index, "kind": "code", "source": graded.cell["source"]})
     return steps
-
-
-def runnable_source(source):
-    """Cell source as Python: IPython magics and shell lines become ``get_ipython()`` calls, which
-    the sandbox answers by noting on stderr that it does not run them."""
-    if not MAGIC_LINE.search(source):
-        return source
-    from IPython.core.inputtransformer2 import TransformerManager
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # leave it as written: the sandbox then reports the SyntaxError like a kernel
-        return source
 
 
 def judge_notebook(cells, result, assignment):
     """Write the outputs of every code cell of ``cells`` from the sandbox ``result``; return the verdicts."""
     records = [r for r in result.get("records", []) if isinstance(r, dict)]
-    harness = next((r["harness_error"] for r in records if "harness_error" in r), None)
     code = {r["cell"]: r for r in records if isinstance(r.get("cell"), int) and "call" not in r}
     calls = {(r["cell"], r["call"]): r for r in records if isinstance(r.get("cell"), int) and isinstance(r.get("call"), int)}
-    stopped = _stopping_point(cells, code, calls, result.get("ending", {}), harness)
+    stopped = _stopping_point(cells, code, calls, result.get("ending", {}))
     flags = _flags(cells, code, calls, assignment)
     flagged = {flag["question"]: flag for flag in flags if flag.get("question")}
     tests = {}
@@ -103,7 +95,21 @@ def judge_notebook(cells, result, assignment):
             cell["execution_count"] = _count(code[index])
         else:
             cell["outputs"] = [_error("NotRun", f"not run: {stopped}")]
+        if trusted is not None and trusted.grade and not trusted.solution and not trusted.is_check_cell:
+            tests[trusted.grade_id] = _plain_test(trusted, cell["outputs"])
     return Judgement(tests, flags, stopped)
+
+
+def _plain_test(trusted, outputs):
+    """The verdict on an ordinary nbgrader test cell, read from its outputs as nbgrader reads them."""
+    for output in outputs:
+        if output["output_type"] == "error":
+            message = f"{output['ename']}: {output['evalue']}".rstrip(": ")
+            return TestResult(trusted.grade_id, False, message, max_points=trusted.points)
+        if output["output_type"] == "stream" and output["name"] == "stderr":
+            return TestResult(trusted.grade_id, False, "wrote to stderr: " + output["text"][:500],
+                              max_points=trusted.points)
+    return TestResult(trusted.grade_id, True, max_points=trusted.points)
 
 
 def _count(record):
@@ -111,10 +117,10 @@ def _count(record):
     return count if isinstance(count, int) and count > 0 else None
 
 
-def _stopping_point(cells, code, calls, ending, harness):
+def _stopping_point(cells, code, calls, ending):
     """Why and where the notebook stopped before its end ("" when every cell ran)."""
-    if harness:
-        return "the grading sandbox failed (an error of the grader, not of the notebook): " + harness
+    if ending.get("kind") == "sandbox_error":
+        return ending.get("detail", "the grading sandbox failed")
     if ending.get("kind") == "finished":
         return ""
     reached = [index for index in code] + [index for index, _ in calls]

@@ -9,9 +9,21 @@ def points(value):
     return f"{value:g}"
 
 
+def duration(seconds):
+    """A lateness as a reader says it: ``40 s``, ``12 min``, ``5.5 h``, ``3.2 days``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
 def template_environment():
     """The Jinja environment of ``autograder/grading/templates``, HTML-escaping every value."""
     environment = jinja2.Environment(loader=jinja2.PackageLoader("autograder.grading", "templates"),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
     environment.globals["points"] = points
+    environment.globals["duration"] = duration
     return environment

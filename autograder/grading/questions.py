@@ -1,11 +1,19 @@
 """The questions of a graded notebook and their points, read from its source notebook.
 
-A question is a graded function or numeric answer (``softmax``, ``p_first_class``). Its graded
-test cells are ``test_<name>`` (visible) and ``test_<name>_hidden``; its points are the sum of
-theirs. The solution cell that answers it is the one defining ``<name>`` (a ``def`` or an
-assignment), so a cell such as ``by_hand`` may answer several questions. The CSV export, the
-feedback, the class report and the simulated class all read questions from here, in notebook
-order.
+A question groups graded cells (nbgrader's ``grade`` cells, and ``task`` cells):
+
+- an **autograded** question is a graded function or numeric answer (``softmax``,
+  ``p_first_class``): its test cells are ``test_<name>`` (visible) and ``test_<name>_hidden``,
+  whether they call ``check(...)`` or hold ordinary asserts; the solution cell answering it is the
+  one defining ``<name>`` (a ``def`` or an assignment, so a cell such as ``by_hand`` may answer
+  several questions), else the last solution cell above its first test. A test cell with any
+  other grade id (``mean_is_right``) is a question of its own, under that name;
+- a **manually graded** question is a cell graded by hand in the formgrader: a solution cell that
+  is also graded (a "manually graded answer", markdown or code) or a task cell; its name is its
+  grade id (``explain_max``) and it answers itself.
+
+A question's points are the sum of its cells'. The CSV export, the feedback, the class report and
+the simulated class all read questions from here, in notebook order.
 """
 
 import ast
@@ -28,6 +36,7 @@ class Question:
     test_cells: tuple
     points: float
     solution_cell: str
+    manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,10 @@ class GradedNotebook:
 
 
 def question_of(grade_id):
-    """The question a graded test cell belongs to: ``test_softmax_hidden`` -> ``softmax``."""
+    """The question an autograded test cell belongs to: ``test_softmax_hidden`` -> ``softmax``; a cell
+    named otherwise is a question of its own (``mean_is_right`` -> ``mean_is_right``)."""
     match = _TEST_CELL.match(grade_id)
-    if match is None:
-        raise ValueError(f"graded cell {grade_id!r} is not named test_<question> or test_<question>_hidden")
-    return match["question"]
+    return match["question"] if match is not None else grade_id
 
 
 def strip_solution_markers(source):
@@ -70,11 +78,25 @@ def strip_solution_markers(source):
     return "\n".join(line for line in source.splitlines() if line.strip() not in _SOLUTION_MARKERS)
 
 
+#: student code longer than this is not parsed in the grader's process (the sandbox still runs it)
+MAX_PARSED_CHARS = 100_000
+
+
+def parse_code(source):
+    """The module AST of a cell's ``source``, or None when it does not parse. Student code is parsed
+    here under limits: a cell too long, too deeply nested or not Python gives None, never an error."""
+    if not isinstance(source, str) or len(source) > MAX_PARSED_CHARS:
+        return None
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def names_defined(source):
     """Names bound at the top level of ``source``: functions, classes, assigned variables, imports."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = parse_code(source)
+    if tree is None:
         return set()
     names = set()
     for node in tree.body:
@@ -92,7 +114,7 @@ def read_graded_notebook(path, chapter):
     """Questions, points and solution cells of the source notebook at ``path``."""
     notebook = nbformat.read(path, as_version=4)
     solution_cells, defined_by, headings = [], {}, []
-    points, test_cells = {}, {}
+    points, test_cells, manual, answered_below = {}, {}, set(), {}
     titles = [title for cell in notebook.cells if cell.cell_type == "markdown"
               for title in _HEADING.findall(cell.source)]
     heading = Path(path).stem
@@ -101,22 +123,27 @@ def read_graded_notebook(path, chapter):
         grade_id = meta.get("grade_id")
         if cell.cell_type == "markdown":
             heading = ([heading] + _HEADING.findall(cell.source))[-1]
-        if meta.get("solution"):
+        by_hand = bool(meta.get("task") or (meta.get("solution") and meta.get("grade")))
+        if meta.get("solution") or meta.get("task"):
             solution_cells.append(grade_id)
             headings.append((grade_id, heading))
+        if meta.get("solution") and cell.cell_type == "code":
             for name in names_defined(strip_solution_markers(cell.source)):
                 defined_by.setdefault(name, grade_id)
-        if meta.get("grade"):
-            question = question_of(grade_id)
+        if meta.get("grade") or meta.get("task"):
+            question = grade_id if by_hand else question_of(grade_id)
             points[question] = points.get(question, 0.0) + float(meta.get("points", 0))
             test_cells.setdefault(question, []).append(grade_id)
+            answered_below.setdefault(question, solution_cells[-1] if solution_cells else None)
+            if by_hand:
+                manual.add(question)
     questions = []
     for name in points:
-        solution = defined_by.get(name, name if name in solution_cells else None)
+        solution = name if name in manual else defined_by.get(name, answered_below[name])
         if solution is None:
-            raise ValueError(f"{path}: no solution cell defines {name!r}, "
-                             f"the question of {', '.join(test_cells[name])}")
-        questions.append(Question(name, tuple(test_cells[name]), points[name], solution))
+            raise ValueError(f"{path}: no solution cell defines {name!r} or comes before "
+                             f"{', '.join(test_cells[name])}, the test of that question")
+        questions.append(Question(name, tuple(test_cells[name]), points[name], solution, name in manual))
     title = titles[0] if titles else Path(path).stem
     return GradedNotebook(chapter, Path(path).stem, title, tuple(questions), tuple(solution_cells), tuple(headings))
 

@@ -3,7 +3,10 @@
 It gathers, over every graded submission of the chosen chapters: the distribution of scores per
 chapter, the share of submissions earning all, some or none of each question's points, the
 classic mistakes the checking layer diagnosed most often (with the students who made them), and
-the submissions whose grading failed or stopped early. When ``course grade`` left its records,
+the submissions whose grading failed or stopped early, and the answers still to grade by hand.
+Scores are nbgrader's after its late penalty; a failed submission counts as failed only (its
+earlier points, if any, are left out), so that submitted = graded + to grade by hand + failed.
+When ``course grade`` left its records,
 it also lists the test results a submitted notebook showed that the trusted verdict
 contradicts, and the flags the grader raised (reference code imported or copied, refused
 operations). Figures are drawn with matplotlib and embedded as PNG (base64), so the page opens
@@ -57,24 +60,27 @@ class MistakeSummary:
     graded: int
 
 
+def _scored(results, chapter):
+    """The submissions of ``chapter`` that have a score: graded, or graded but for answers still to grade by hand."""
+    return [s for (_, name), s in sorted(results.submissions.items()) if name == chapter and s.status != "failed"]
+
+
 def chapter_scores(results):
-    """``{chapter: [score as a fraction of the maximum, one per graded submission]}``."""
-    scores = {}
-    for chapter, notebook in results.notebooks.items():
-        scores[chapter] = [submission.score / notebook.max_points
-                           for (_, name), submission in sorted(results.submissions.items())
-                           if name == chapter and submission.graded]
-    return scores
+    """``{chapter: [score after the late penalty as a fraction of the maximum, one per scored submission]}``."""
+    return {chapter: [submission.score / notebook.max_points for submission in _scored(results, chapter)]
+            for chapter, notebook in results.notebooks.items()}
 
 
 def question_summaries(results):
-    """One ``QuestionSummary`` per question, chapters in course order, questions in notebook order."""
+    """One ``QuestionSummary`` per question, chapters in course order, questions in notebook order; an
+    answer still to grade by hand is left out of its question's counts."""
     summaries = []
     for chapter, notebook in results.notebooks.items():
-        graded = [s for (_, name), s in results.submissions.items() if name == chapter and s.graded]
-        earned = [submission.question_points(notebook) for submission in graded]
+        scored = _scored(results, chapter)
+        earned = [(submission.question_points(notebook), set(submission.pending_questions(notebook)))
+                  for submission in scored]
         for question in notebook.questions:
-            got = [points_of[question.name] for points_of in earned]
+            got = [points_of[question.name] for points_of, pending in earned if question.name not in pending]
             full = sum(value >= question.points for value in got)
             none = sum(value <= 0 for value in got)
             summaries.append(QuestionSummary(chapter, question.name, full, len(got) - full - none, none))
@@ -86,7 +92,7 @@ def mistake_summaries(results):
     students = defaultdict(list)
     graded = Counter()
     for (student, chapter), submission in sorted(results.submissions.items()):
-        if not submission.graded:
+        if submission.status == "failed":
             continue
         graded[chapter] += 1
         for question, mistakes in submission.question_mistakes(results.notebooks[chapter]).items():
@@ -108,6 +114,22 @@ def failed_submissions(results):
     return _in_course_order(results, [
         (student, chapter, submission.failure or submission.stopped)
         for (student, chapter), submission in results.submissions.items() if submission.failure or submission.stopped
+    ])
+
+
+def pending_submissions(results):
+    """``(student, chapter, questions still to grade by hand)``, for the formgrader."""
+    return _in_course_order(results, [
+        (student, chapter, ", ".join(submission.pending_questions(results.notebooks[chapter])))
+        for (student, chapter), submission in results.submissions.items() if submission.status == "to grade by hand"
+    ])
+
+
+def late_submissions(results):
+    """``(student, chapter, seconds late, penalty)`` of every submission handed in after its due date."""
+    return _in_course_order(results, [
+        (student, chapter, submission.seconds_late, submission.late_penalty)
+        for (student, chapter), submission in results.submissions.items() if submission.late
     ])
 
 
@@ -179,8 +201,11 @@ def _overview(results, scores):
         values = scores[chapter]
         rows.append({
             "chapter": chapter, "title": notebook.title, "max_points": notebook.max_points,
-            "submitted": len(submissions), "graded": len(values),
-            "failed": sum(1 for s in submissions if s.failure),
+            "submitted": len(submissions),
+            "graded": sum(s.status == "graded" for s in submissions),
+            "to_grade": sum(s.status == "to grade by hand" for s in submissions),
+            "failed": sum(s.status == "failed" for s in submissions),
+            "late": sum(s.late for s in submissions),
             "mean": f"{100 * statistics.fmean(values):.0f}%" if values else "",
             "median": f"{100 * statistics.median(values):.0f}%" if values else "",
             "full": sum(value >= 1 for value in values), "zero": sum(value <= 0 for value in values),
@@ -202,6 +227,7 @@ def render(results, weakest_questions=5):
         overview=_overview(results, scores), students=len(results.students), figures=figures,
         weakest=weakest, mistakes=mistakes,
         failed=failed_submissions(results), recorded=results.recorded,
+        pending=pending_submissions(results), late=late_submissions(results),
         misreported=misreported_results(results), flagged=flagged_submissions(results),
         percent=lambda share: f"{100 * share:.0f}%",
     )

@@ -9,6 +9,13 @@ mistakes, its flags, the results the submitted notebook showed that the verdict 
 and why a submission failed or stopped; without a record (a course graded by ``nbgrader
 autograde``), mistakes are read from the messages, and a submission in ``submitted/`` that has
 no grade in the gradebook has failed grading.
+
+Scores are nbgrader's: a cell's score is its hand-given score when the formgrader set one, else its
+autograded score; a submission's score is its points minus the late penalty nbgrader's
+``LateSubmissionPlugin`` assigned (never below 0), as ``nbgrader export`` computes it. Each
+submission has one status, so counts add up: ``graded``, ``to grade by hand`` (a manually graded
+cell has an answer and no score yet: grade it in the formgrader) or ``failed`` (no grade, or the
+last grading failed: the points shown, if any, are those of an earlier grading).
 """
 
 import re
@@ -52,6 +59,8 @@ class CellResult:
     released_source: str = ""
     message: str = ""
     mistakes: tuple = ()
+    pending: bool = False
+    manual: bool = False
 
     @property
     def passed(self):
@@ -72,6 +81,10 @@ class SubmissionResult:
     mismatches: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     recorded: bool = False
+    late_penalty: float = 0.0
+    seconds_late: float = 0.0
+    comments: dict = field(default_factory=dict)
+    text_answers: frozenset = frozenset()
 
     @property
     def graded(self):
@@ -79,8 +92,31 @@ class SubmissionResult:
         return bool(self.cells)
 
     @property
-    def score(self):
+    def raw_score(self):
+        """The points of every cell, before the late penalty."""
         return sum(cell.score for cell in self.cells.values())
+
+    @property
+    def score(self):
+        """The score after nbgrader's late penalty, as ``nbgrader export`` computes it."""
+        return max(0.0, self.raw_score - self.late_penalty)
+
+    @property
+    def status(self):
+        """``failed``, ``to grade by hand`` or ``graded``: exactly one, so that counts add up."""
+        if self.failure or not self.cells:
+            return "failed"
+        if any(cell.pending for cell in self.cells.values()):
+            return "to grade by hand"
+        return "graded"
+
+    @property
+    def late(self):
+        return self.seconds_late > 0
+
+    def pending_questions(self, notebook):
+        """Questions with a cell still to grade by hand, in notebook order."""
+        return [q.name for q in notebook.questions if any(self.cells[g].pending for g in q.test_cells if g in self.cells)]
 
     def question_points(self, notebook):
         """``{question: points}`` in notebook order."""
@@ -178,13 +214,25 @@ def _from_record(result, record, notebook):
     return graded.get("tests", {})
 
 
-def _submission(root, chapter, notebook, student, grades, record):
-    """The ``SubmissionResult`` of one student: ``grades`` {grade id: (score, max)} from the gradebook or None."""
+@dataclass
+class _Stored:
+    """What the gradebook holds about one submitted notebook."""
+
+    grades: dict
+    late_penalty: float
+    seconds_late: float
+    comments: dict
+
+
+def _submission(root, chapter, notebook, student, stored, record):
+    """The ``SubmissionResult`` of one student, from the gradebook (``stored``, or None) and the grading record."""
     result = SubmissionResult(student, chapter)
     trusted_tests = _from_record(result, record, notebook) if record else {}
-    if grades is None:
+    if stored is None:
         result.failure = result.failure or "no grade in the gradebook: grading failed or has not run"
         return result
+    grades = stored.grades
+    result.late_penalty, result.seconds_late, result.comments = stored.late_penalty, stored.seconds_late, stored.comments
     missing = [grade_id for question in notebook.questions for grade_id in question.test_cells
                if grade_id not in grades]
     if missing:
@@ -196,14 +244,20 @@ def _submission(root, chapter, notebook, student, grades, record):
     for question in notebook.questions:
         for grade_id in question.test_cells:
             cell = cells.get(grade_id)
+            score, max_score, pending = grades[grade_id]
+            if question.manual:
+                result.cells[grade_id] = CellResult(grade_id, score, max_score, hidden=False, pending=pending,
+                                                    manual=True, message=result.comments.get(grade_id, ""))
+                continue
             source = cell.source if cell is not None else ""
             message = cell_message(cell) if cell is not None else ""
             trusted = trusted_tests.get(grade_id)
             result.cells[grade_id] = CellResult(
-                grade_id, *grades[grade_id], hidden="### BEGIN HIDDEN TESTS" in source or grade_id.endswith("_hidden"),
-                released_source=released_source(source), message=message,
+                grade_id, score, max_score, hidden="### BEGIN HIDDEN TESTS" in source or grade_id.endswith("_hidden"),
+                released_source=released_source(source), message=message, pending=pending,
                 mistakes=tuple(trusted.get("mistakes", ())) if trusted is not None else diagnosed_mistakes(message))
     result.code = {grade_id: cells[grade_id].source for grade_id in notebook.solution_cells if grade_id in cells}
+    result.text_answers = frozenset(grade_id for grade_id in result.code if cells[grade_id].cell_type != "code")
     return result
 
 
@@ -228,8 +282,12 @@ def read_class(root, chapters):
             for submitted in (assignment.submissions if assignment is not None else []):
                 for submitted_notebook in submitted.notebooks:
                     if submitted_notebook.name == notebook.name:
-                        graded[submitted.student_id] = {g.name: (float(g.score), float(g.max_score))
-                                                        for g in submitted_notebook.grades}
+                        graded[submitted.student_id] = _Stored(
+                            {g.name: (float(g.score), float(g.max_score), bool(g.needs_manual_grade))
+                             for g in submitted_notebook.grades},
+                            float(submitted_notebook.late_submission_penalty or 0.0),
+                            float(submitted.total_seconds_late or 0.0),
+                            {c.name: c.manual_comment for c in submitted_notebook.comments if c.manual_comment})
             recorded = records.load_all(root, chapter)
             for student in sorted(set(graded) | set(recorded) | set(_submitted_students(root, chapter, notebook.name))):
                 submissions[student, chapter] = _submission(root, chapter, notebook, student, graded.get(student),
