@@ -202,7 +202,7 @@ def _leaves(expected, got, name, case_set, found, equal_nan=False):
         gap = np.abs(got - expected.astype(np.float64))
         gap = np.where(np.isnan(gap), np.inf, gap)
         at = np.unravel_index(int(np.argmax(gap)), gap.shape) if gap.shape else ()
-        index = f" at {_base(name)}[{', '.join(str(int(i)) for i in at)}]" if at else ""
+        index = f" at {_base(name).removeprefix('the ')}[{', '.join(str(int(i)) for i in at)}]" if at else ""
         found.append(_Wrong(name, f"is wrong{_place(wrong, name, case_set)}", expected, got,
                             gap=f"largest difference {float(gap[at]):.3g}{index}"))
 
@@ -379,7 +379,7 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     if first.kind == "nonfinite":
         lines.append("  (nan comes from inf - inf or 0 / 0, for example exp overflowing or a softmax row with "
                      "every score -inf; inf from exp or a division overflowing)")
-    if first.gap:
+    if first.gap and not hidden:
         lines.append(f"  {first.gap} (tolerance rtol={case_set.rtol:g}, atol={case_set.atol:g})")
     if not hidden and first.expected is not None:
         lines += _excerpt(first, case_set)
@@ -503,7 +503,7 @@ def failure(verdicts, name, hidden):
     return CheckFailed("\n".join(_short(line) for line in lines[:MAX_MESSAGE_LINES]))
 
 
-def _short(line, width=160):
+def _short(line, width=200):
     return line if len(line) <= width else line[:width - 3] + "..."
 
 

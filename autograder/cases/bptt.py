@@ -273,7 +273,7 @@ TANH_WEIGHT, TANH_H0, TANH_STEPS = 1.5, 0.5, 3
 
 
 def _tanh_gradient_factor():
-    """d h_3 / d h_0 for h_t = tanh(1.5 h_{t-1}), h_0 = 0.5: back-propagate a 1 from the last step."""
+    """d h_2 / d h_{-1} for h_t = tanh(1.5 h_{t-1}), h_{-1} = 0.5 (three steps): back-propagate a 1 from the last."""
     weights = np.array([[TANH_WEIGHT]])
     h, cache = ref.rnn_forward(np.zeros((1, TANH_STEPS, 1)), np.array([[TANH_H0]]), np.zeros((1, 1)), weights,
                                np.zeros(1))
@@ -286,7 +286,7 @@ ANSWERS = (
     Answer("linear_gradient_factor", lambda: LINEAR_WEIGHT ** LINEAR_STEPS, atol=5e-4,
            hint="Each step back multiplies the gradient by the derivative of h_t with respect to h_{t-1}."),
     Answer("tanh_gradient_factor", _tanh_gradient_factor, atol=5e-4,
-           hint="Compute h_1, h_2, h_3 first; each step back multiplies by w (1 - h_t**2) at that step's h_t."),
+           hint="Compute h_0, h_1, h_2 first; each step back multiplies by w (1 - h_t**2) at that step's h_t."),
 )
 
 STUDENT_MISTAKES = (

@@ -238,11 +238,11 @@ def gradient_descent(grad, x0, lr, n_steps):
         iterates.append(x)
     return np.array(iterates)
 ''', ("gradient_descent",)),
-    StudentMistake("mse_loss_and_grad", "gradient without the factor 2 (minibatch_sgd, which calls it, fails too)", '''
+    StudentMistake("mse_loss_and_grad", "gradient without the factor 2 (minibatch_sgd, graded on its own, keeps its points)", '''
 def mse_loss_and_grad(w, X, y):
     residual = X @ w - y
     return float(np.mean(residual ** 2)), X.T @ residual / len(X)
-''', ("mse_loss_and_grad", "minibatch_sgd")),
+''', ("mse_loss_and_grad",)),
     StudentMistake("minibatch_sgd", "shuffled once before the first epoch", '''
 def minibatch_sgd(X, y, w0, lr, batch_size, n_epochs, seed):
     rng = np.random.default_rng(seed)
@@ -252,8 +252,8 @@ def minibatch_sgd(X, y, w0, lr, batch_size, n_epochs, seed):
     for epoch in range(n_epochs):
         for start in range(0, len(X), batch_size):
             batch = perm[start:start + batch_size]
-            w = w - lr * mse_loss_and_grad(w, X[batch], y[batch])[1]
-        losses.append(mse_loss_and_grad(w, X, y)[0])
+            w = w - lr * 2 * X[batch].T @ (X[batch] @ w - y[batch]) / len(batch)
+        losses.append(np.mean((X @ w - y) ** 2))
     return w, np.array(losses)
 ''', ("minibatch_sgd",)),
     StudentMistake("minibatch_sgd", "dropped the last short batch", '''
@@ -265,8 +265,8 @@ def minibatch_sgd(X, y, w0, lr, batch_size, n_epochs, seed):
         perm = rng.permutation(len(X))
         for i in range(len(X) // batch_size):
             batch = perm[i * batch_size:(i + 1) * batch_size]
-            w = w - lr * mse_loss_and_grad(w, X[batch], y[batch])[1]
-        losses.append(mse_loss_and_grad(w, X, y)[0])
+            w = w - lr * 2 * X[batch].T @ (X[batch] @ w - y[batch]) / len(batch)
+        losses.append(np.mean((X @ w - y) ** 2))
     return w, np.array(losses)
 ''', ("minibatch_sgd",)),
     StudentMistake("by_hand", "threshold taken as 1/L", '''

@@ -278,8 +278,8 @@ CASE_SETS = (
                     _self_causal_after_softmax),
             Mistake("causal=True is ignored", _self_causal_ignored),
             Mistake("the scores are K Q^T; row i must hold query i's scores, Q K^T", _self_scores_transposed),
-            Mistake("the causal mask also hides the diagonal (j < i): token i may attend to itself, and without it "
-                    "row 0 has no key left, so its softmax is 0 / 0 = nan", _self_causal_without_diagonal),
+            Mistake("the causal mask also hides the diagonal (j < i): token i may attend to itself; row 0, left "
+                    "with no key, becomes 0 / 0 = nan", _self_causal_without_diagonal),
             Mistake("the causal mask multiplies the scores, which sets hidden scores to 0 (still weighted); set "
                     "them to -inf before the softmax", _self_causal_mask_multiplied),
         ),
