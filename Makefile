@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 # nbgrader shells out to alembic: the environment's bin/ must come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: book test setup browser release serve benchmark clean
+.PHONY: book test setup sandbox browser pdf release serve benchmark clean
 
 # The stamp is rebuilt whenever pyproject.toml changes, so both commands set up a fresh machine.
 $(VENV)/.installed: pyproject.toml
@@ -18,11 +18,23 @@ setup: $(VENV)/.installed
 book: setup
 	$(BIN)/python -m scripts.build_book
 
-# The browser tests drive Debian's Chromium; everything else needs only the environment.
-browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+# The browser and PDF tests drive Debian's Chromium, read the PDF with poppler-utils and check
+# accessibility with axe-core (from npm, kept in _build/.vendor/); everything else needs only the environment.
+browser: setup
+	(command -v chromium && command -v pdftotext) >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium poppler-utils)
+	$(BIN)/python -m scripts.build_book --axe-core
 
-test: setup browser
+# The whole book as one PDF, _build/pdf/book.pdf: Chromium prints the book built as a single page.
+pdf: setup browser
+	$(BIN)/python -m scripts.build_book --pdf
+
+# `course grade` runs submitted code in a bubblewrap sandbox (Debian's bubblewrap; libseccomp for its
+# system-call filter); `course check-sandbox` says whether it works on this machine.
+sandbox: setup
+	command -v bwrap >/dev/null || (apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2)
+	$(BIN)/course check-sandbox
+
+test: setup sandbox browser
 	$(BIN)/pytest
 
 release: setup

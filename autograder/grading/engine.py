@@ -38,6 +38,7 @@ from sqlalchemy.exc import SAWarning
 from autograder.grading import records
 from autograder.grading.assignments import InstructorError, load_assignment
 from autograder.grading.judging import build_steps, judge_notebook
+from autograder.grading.sandbox import SandboxFailed
 from autograder.grading.submissions import (SubmissionError, encoded_files, find_submissions, read_notebook,
                                             read_submission, rebuild)
 
@@ -75,14 +76,20 @@ class _Pending:
     assignment: object
     rebuilt: dict
     futures: dict
+    sandboxed: bool = True
 
 
 def grade(root, chapters, *, students=(), jobs=2, scheduler=None, timeout=DEFAULT_TIMEOUT,
-          memory_mb=DEFAULT_MEMORY_MB, force=False, progress=True):
-    """Grade the submissions of ``chapters`` in the course at ``root``; return the summary."""
+          memory_mb=DEFAULT_MEMORY_MB, force=False, progress=True, sandboxed=True):
+    """Grade the submissions of ``chapters`` in the course at ``root``; return the summary.
+
+    ``sandboxed=False`` runs submitted code without the operating-system sandbox (for machines
+    that cannot make one, and notebooks the instructor trusts): every row and record says so.
+    Raises ``SandboxUnavailable`` before grading anything when a sandbox cannot be made.
+    """
     from autograder.grading.executors import open_executor
     started = time.monotonic()
-    executor = open_executor(jobs, scheduler)  # hosts warm up while nbgrader loads
+    executor = open_executor(jobs, scheduler, sandboxed)
     try:
         from nbgrader.api import Gradebook
         from nbgrader.coursedir import CourseDirectory
@@ -117,11 +124,16 @@ def grade(root, chapters, *, students=(), jobs=2, scheduler=None, timeout=DEFAUL
                 except (SubmissionError, OSError) as error:
                     rows.append(writer.failed(submission, str(error)))
                     continue
+                except Exception as error:
+                    rows.append(writer.failed(submission, _grader_error("reading the submission", error)))
+                    continue
                 if not force and writer.unchanged(submission):
                     rows.append(Row(submission.assignment, submission.student, "unchanged"))
                 else:
                     todo.append((assignment, submission))
             rows += _run(todo, executor, writer, limits, progress)
+        if not sandboxed:
+            notes.append("UNSANDBOXED: submitted code ran without the operating-system sandbox (--unsandboxed)")
         return Summary(rows, time.monotonic() - started, notes)
     finally:
         executor.close()
@@ -138,7 +150,11 @@ def _run(todo, executor, writer, limits, progress):
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 assignment, submission = queue.pop()
-                pending = _prepare(assignment, submission, limits, executor)
+                try:
+                    pending = _prepare(assignment, submission, limits, executor)
+                except Exception as error:
+                    pending = Row(submission.assignment, submission.student, "failed",
+                                  _grader_error("preparing the notebook", error))
                 if isinstance(pending, Row):
                     rows.append(writer.failed(submission, pending.reason))
                     bar.update()
@@ -168,7 +184,7 @@ def _prepare(assignment, submission, limits, executor):
     files = encoded_files(submission)
     for trusted in assignment.notebooks:
         steps = build_steps(rebuilt[trusted.name].cells, assignment)
-        job = json.dumps({"files": files, "steps": steps, "limits": limits, "provide": trusted.provided})
+        job = json.dumps({"files": files, "steps": steps, "limits": limits})
         futures[trusted.name] = executor.submit(job)
     return _Pending(submission, assignment, rebuilt, futures)
 
@@ -293,15 +309,21 @@ class _Writer:
         submission, assignment = pending.submission, pending.assignment
         try:
             results = {name: future.result() for name, future in pending.futures.items()}
-        except Exception as error:
+        except SandboxFailed as error:
             return self.failed(submission, f"the sandbox failed: {error}")
+        except Exception as error:
+            return self.failed(submission, _grader_error("running the notebook", error))
         notebooks, judgements = {}, {}
-        for trusted in assignment.notebooks:
-            rebuilt = pending.rebuilt[trusted.name]
-            judgements[trusted.name] = judge_notebook(rebuilt.cells, results[trusted.name], assignment)
-            notebooks[trusted.name] = nbformat.from_dict({
-                "cells": [graded.cell for graded in rebuilt.cells], "metadata": trusted.metadata,
-                "nbformat": 4, "nbformat_minor": trusted.nbformat_minor})
+        try:
+            for trusted in assignment.notebooks:
+                rebuilt = pending.rebuilt[trusted.name]
+                judgements[trusted.name] = judge_notebook(rebuilt.cells, results[trusted.name], assignment)
+                notebooks[trusted.name] = nbformat.from_dict({
+                    "cells": [graded.cell for graded in rebuilt.cells], "metadata": trusted.metadata,
+                    "nbformat": 4, "nbformat_minor": trusted.nbformat_minor})
+        except Exception as error:
+            return self.failed(submission, _grader_error("judging the notebook", error))
+        pending.sandboxed = all(result.get("sandboxed", True) for result in results.values())
         with _signals_held():
             return self._write(pending, notebooks, judgements)
 
@@ -397,7 +419,7 @@ class _Writer:
                                "stopped": judgement.stopped, "notes": pending.rebuilt[name].notes, "tests": tests}
             flags += judgement.flags
         return {"assignment": submission.assignment, "student": submission.student, "status": "graded",
-                "fingerprint": submission.fingerprint, "graded_at": _now(),
+                "fingerprint": submission.fingerprint, "graded_at": _now(), "sandboxed": pending.sandboxed,
                 "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
                 "score": scores["*"]["score"], "max_score": scores["*"]["max_score"],
                 "notebooks": notebooks, "mismatches": mismatches, "flags": flags}
@@ -411,6 +433,16 @@ def _replace_folder(staging, final):
         final.rename(aside)
     staging.rename(final)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def _grader_error(doing, error):
+    """A failure of the grader on one submission, described by where it happened, never by the
+    exception's text (which a submission may have chosen)."""
+    import traceback
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if "/autograder/" in frame.filename] or frames
+    where = f" in {Path(ours[-1].filename).name}, line {ours[-1].lineno}" if ours else ""
+    return f"an error of the grader while {doing}: {type(error).__name__}{where}; the other submissions are graded"
 
 
 def _now():

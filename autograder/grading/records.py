@@ -27,6 +27,8 @@ Format (``"format": 1``), one JSON object:
 """
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from autograder.grading.course import write_atomically
@@ -41,8 +43,8 @@ def record_path(root, assignment, student):
 def load(root, assignment, student):
     """The record of one submission, or None if there is none (or it cannot be read)."""
     try:
-        return json.loads(record_path(root, assignment, student).read_text())
-    except (OSError, ValueError):
+        return json.loads(_read_regular(record_path(root, assignment, student)))
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -52,10 +54,23 @@ def load_all(root, assignment):
     records = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            records[path.stem] = json.loads(path.read_text())
-        except ValueError:
+            records[path.stem] = json.loads(_read_regular(path))
+        except (OSError, ValueError, RecursionError):
             continue
     return records
+
+
+def _read_regular(path):
+    """The text of ``path`` if it is a regular file: a pipe or a device put there would block a
+    reader forever, and a link may point anywhere."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            return handle.read().decode("utf-8")
+    finally:
+        os.close(descriptor)
 
 
 def save(root, record):

@@ -1,644 +1,516 @@
-"""Where student code runs when the instructor grades: a warm host that forks one jailed child per submission.
+"""Where submitted code runs when the instructor grades: one bubblewrap sandbox per notebook.
 
-``python -m autograder.grading.sandbox`` starts a *host*: a clean interpreter that loads numpy,
-``autograder.calling`` and ``autograder.inputs`` (never a reference implementation, a case module
-or the grader) and then serves jobs, one JSON line in and one JSON line out on its stdin/stdout.
-For each job it writes the submission's files to a private temporary folder and forks a child,
-which is the only process that ever runs student code. The child:
+Each job (one submitted notebook: its files, the steps to run, the limits) runs in a process of its
+own, started by `bubblewrap <https://github.com/containers/bubblewrap>`_ (Debian's ``bubblewrap``)
+with new mount, PID, network, IPC, UTS, cgroup and user namespaces, as uid 65534 with no
+capability and no new privileges. What it sees:
 
-- chdirs to that folder, drops to user ``nobody`` when the host runs as root, and sets resource
-  limits (address space, CPU time, file size, open files, no new processes);
-- installs an audit hook (``sys.addaudithook``, which cannot be removed) that denies opening files
-  outside the Python installation and its folder (the ``autograder`` package's own folder is
-  denied), writing anywhere but its folder, processes, signals, sockets and ctypes;
-- blocks imports of ``autograder`` modules other than ``calling`` and ``inputs`` and records the
-  attempt (``autograder.checking`` is replaced by a stand-in whose ``check`` does nothing: the
-  grader runs the tests itself);
-- runs the job's steps in order: ``code`` steps are notebook cells executed like a kernel would
-  (stdout/stderr become stream outputs, the last expression an ``execute_result``, an exception
-  an ``error`` output, and the notebook goes on); ``check`` steps call the student's function on
-  the cases the grader sent (``autograder.calling.run_case``) and report what came back.
+- read-only: the system's shared libraries (``/usr/lib``), the standard library of this Python,
+  numpy, and a copy of ``autograder/calling.py``, ``autograder/inputs.py`` and
+  ``autograder/grading/cell_runner.py`` (the program that runs the notebook): no reference
+  implementation, case, expected value, course folder, gradebook, secret or other submission;
+  every ``site-packages`` folder is covered by an empty one;
+- read-write: an empty scratch folder ``/work`` of ``SCRATCH_MB`` (a tmpfs, its working
+  directory) where the submission's files are written;
+- ``/proc`` of its own PID namespace (it is PID 2 there, alone), a minimal ``/dev``, no network.
 
-Each step's record is written to a pipe as soon as it is done, so a child that hangs, exits or
-crashes is graded as far as it got. The host enforces the wall-clock limit with SIGKILL. Nothing
-the child says is trusted: records are plain JSON (arrays as ``np.save`` bytes read with
-``allow_pickle=False``), and the verdict is given by the grader's process.
+A seccomp filter (``pyseccomp`` over Debian's ``libseccomp``) refuses new processes and threads,
+``ptrace``, namespaces, mounts and a few kernel interfaces; the runner sets hard limits on memory,
+CPU time, file size and open files before any student code runs. The sandbox dies with the
+grader (``--die-with-parent``), and the grader kills it at the wall-clock limit: with its PID
+namespace goes every process it could have left behind.
 
-Job (host input), one JSON object: ``files`` {relative path: base64}, ``steps`` (see
-``autograder.grading.judging.build_steps``), ``limits`` {``timeout``, ``memory_mb``, ``file_mb``},
-``provide`` [reference modules the instructor's setup cells import for students, e.g.
-``autograder.softmax`` in a later chapter; loaded before the jail closes, never one that holds the
-reference of a question being graded (``assignments._provided_modules``)].
-Result (host output): ``records`` (what the child reported, in order) and ``ending``
-{``kind``: finished | timeout | exited | signal | output_limit | host_error, ``detail``: text}.
+Nothing that comes back is trusted: the record stream is read up to ``MAX_RESULT_BYTES``, each line
+parsed with a depth limit and checked against the job (``clean_records``): cell and call numbers
+the grader sent, known fields of known types and sizes, arrays whose header matches their bytes.
+What the notebook's end was (finished, time limit, exit, crash) is decided here, from the process
+status and the clock, never from what the notebook says.
+
+Job (JSON): ``files`` {relative path: base64}, ``steps`` (``autograder.grading.judging.build_steps``),
+``limits`` {``timeout``, ``memory_mb``, ``file_mb``}. Result: ``records`` (clean, in order),
+``ending`` {``kind``: finished | timeout | exited | output_limit | sandbox_error, ``detail``:
+text written here}, ``sandboxed`` (False for ``--unsandboxed`` runs).
 """
 
-import ast
 import base64
-import builtins
-import importlib
+import errno
+import functools
 import io
 import json
-import linecache
 import os
-import re
 import select
 import shutil
 import signal
+import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
-import traceback
-import types
-from importlib.abc import MetaPathFinder
 from pathlib import Path
 
-#: the child may report at most this much; more is an attack on the grader's memory
+import numpy as np
+
+#: the runner may report at most this much; more is an attack on the grader's memory
 MAX_RESULT_BYTES = 32 * 2**20
-#: a cell's captured stdout/stderr is cut beyond this many characters
-MAX_STREAM_CHARS = 50_000
-#: modules of the package that student code may import in the sandbox
-ALLOWED_AUTOGRADER_MODULES = {"autograder", "autograder.calling", "autograder.inputs", "autograder.checking"}
-#: environment of a host: BLAS single-threaded (forks stay cheap and a child cannot spawn threads'
-#: worth of CPU), nothing of the instructor's environment (tokens, paths) passed on
-HOST_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                    "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"}
+#: the size of the sandbox's writable scratch folder, which holds the submission's files
+SCRATCH_MB = 128
+#: deepest JSON nesting a record may have (an output tuple inside an outcome inside a record)
+MAX_DEPTH = 16
+#: environment inside the sandbox: BLAS single-threaded, nothing of the instructor's environment
+SANDBOX_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                       "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+                       "HOME": "/work", "TMPDIR": "/work"}
+#: system calls the sandboxed process never needs; refused with EPERM
+REFUSED_SYSCALLS = ("fork", "vfork", "clone", "clone3", "ptrace", "process_vm_readv", "process_vm_writev",
+                    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "keyctl", "add_key",
+                    "request_key", "bpf", "userfaultfd", "perf_event_open", "personality", "kexec_load",
+                    "init_module", "finit_module", "delete_module", "io_uring_setup", "mknod", "mknodat")
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; `make setup` does it) and allow "
+                "user namespaces (`sysctl -w kernel.unprivileged_userns_clone=1` where that setting exists), "
+                "or grade in a container that allows them; `course check-sandbox` tells whether it works. "
+                "`course grade --unsandboxed` grades without isolation: only for notebooks you trust")
 
 
-class HostFailed(RuntimeError):
-    """The host process died or answered nonsense; the job was not run to the end."""
+class SandboxFailed(RuntimeError):
+    """The sandbox could not run a job (it could not start, or the grader is closing)."""
+
+
+class SandboxUnavailable(SandboxFailed):
+    """No sandbox can be made on this machine; the message names the fix."""
 
 
 # --------------------------------------------------------------------------------------------
-# The grader's side: a client that starts a host and sends it jobs.
+# What the sandbox holds
 # --------------------------------------------------------------------------------------------
 
-class SandboxHost:
-    """A warm host process and its pipes. Not thread-safe: one job at a time."""
+@functools.cache
+def _staging():
+    """A folder with what the sandbox imports: ``lib/autograder/{__init__,calling,inputs}.py``,
+    ``cell_runner.py`` and ``site/`` (numpy). Made once per grading process, removed at exit."""
+    import atexit
+    import numpy
+    package = Path(__file__).resolve().parents[1]
+    folder = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (folder / "lib" / "autograder").mkdir(parents=True)
+    (folder / "lib" / "autograder" / "__init__.py").write_text('"""What graded code may import of the course package."""\n')
+    for name in ("calling.py", "inputs.py"):
+        shutil.copyfile(package / name, folder / "lib" / "autograder" / name)
+    shutil.copyfile(package / "grading" / "cell_runner.py", folder / "cell_runner.py")
+    numpy_folder = Path(numpy.__file__).resolve().parent
+    site = folder / "site"
+    site.mkdir()
+    for source in (numpy_folder, numpy_folder.with_name("numpy.libs")):
+        if source.is_dir():
+            (site / source.name).symlink_to(source)
+    folder.chmod(0o755)
+    return folder
 
-    def __init__(self):
-        self._process = None
 
-    def start(self):
-        import subprocess
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grading.sandbox"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=dict(HOST_ENVIRONMENT, PYTHONPATH=_package_parent()),
-            # Ctrl-C in the instructor's terminal reaches the grader only; it then closes the hosts
-            start_new_session=True,
-        )
-        return self
+def _python():
+    """The interpreter the sandbox runs: the real binary behind this (virtual) environment's."""
+    return os.path.realpath(sys.executable)
+
+
+def _site_folders():
+    """Every folder of installed packages this Python knows: covered by an empty one in the sandbox."""
+    import site
+    found = set(site.getsitepackages()) | {site.getusersitepackages()}
+    for scheme_path in ("purelib", "platlib"):
+        found.add(sysconfig.get_paths()[scheme_path])
+        found.add(sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[scheme_path])
+    return sorted(path for path in map(os.path.realpath, found) if os.path.isdir(path))
+
+
+def _system_binds():
+    """bwrap arguments for the system's libraries, merged-/usr or not."""
+    arguments = []
+    for path in ("/usr/lib", "/usr/lib64", "/usr/lib32"):
+        if os.path.isdir(path):
+            arguments += ["--ro-bind", path, path]
+    for path in ("/lib", "/lib64", "/lib32"):
+        if os.path.islink(path):
+            arguments += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            arguments += ["--ro-bind", path, path]
+    return arguments
+
+
+@functools.cache
+def _bwrap_arguments():
+    staging = _staging()
+    python = _python()
+    prefix = os.path.realpath(sys.base_prefix)
+    arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                 "--uid", "65534", "--gid", "65534", "--hostname", "grading", *_system_binds()]
+    if not prefix.startswith("/usr/"):
+        arguments += ["--ro-bind", prefix, prefix]
+    for folder in _site_folders():
+        if folder.startswith(("/usr/", prefix + os.sep)):
+            arguments += ["--tmpfs", folder, "--remount-ro", folder]
+    arguments += ["--ro-bind", str(staging / "lib"), "/sandbox/lib",
+                  "--ro-bind", str(staging / "cell_runner.py"), "/sandbox/cell_runner.py"]
+    for entry in sorted((staging / "site").iterdir()):
+        arguments += ["--ro-bind", os.path.realpath(entry), f"/sandbox/site/{entry.name}"]
+    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(SCRATCH_MB * 2**20), "--tmpfs", "/work",
+                  "--chdir", "/work", "--clearenv"]
+    for name, value in SANDBOX_ENVIRONMENT.items():
+        arguments += ["--setenv", name, value]
+    return arguments + ["--seccomp", "{seccomp}", python, "-I", "-S", "/sandbox/cell_runner.py",
+                        "/sandbox/site", "/sandbox/lib"]
+
+
+@functools.cache
+def _seccomp_program():
+    """The compiled seccomp filter (BPF bytes) that bwrap installs before starting Python."""
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError) as error:  # OSError: libseccomp itself is missing
+        raise SandboxUnavailable(f"the seccomp library cannot be loaded ({error}): {INSTALL_HINT}") from None
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in REFUSED_SYSCALLS:
+        try:
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        except (RuntimeError, ValueError, OSError):
+            pass  # a call this kernel's architecture does not have
+    with tempfile.TemporaryFile() as file:
+        rules.export_bpf(file)
+        file.seek(0)
+        return file.read()
+
+
+def _command(sandboxed):
+    """(argv, seccomp read end or None) for one sandbox process."""
+    if not sandboxed:
+        staging = _staging()
+        return [_python(), "-I", "-S", str(staging / "cell_runner.py"), str(staging / "site"), str(staging / "lib")], None
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(f"bubblewrap (`bwrap`) is not installed: {INSTALL_HINT}")
+    program = _seccomp_program()
+    read_end, write_end = os.pipe()
+    os.write(write_end, program)  # a few hundred bytes: the pipe holds them
+    os.close(write_end)
+    return [str(read_end) if part == "{seccomp}" else part for part in _bwrap_arguments()], read_end
+
+
+def _start(sandboxed):
+    argv, seccomp = _command(sandboxed)
+    # unsandboxed, the runner's working directory is a private folder of its own, removed with it
+    folder = tempfile.mkdtemp(prefix="grading-") if not sandboxed else None
+    try:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   pass_fds=(seccomp,) if seccomp is not None else (),
+                                   env=dict(SANDBOX_ENVIRONMENT, HOME=folder or "/", TMPDIR=folder or "/tmp"),
+                                   cwd=folder or "/",
+                                   # Ctrl-C in the instructor's terminal reaches the grader only
+                                   start_new_session=True)
+    finally:
+        if seccomp is not None:
+            os.close(seccomp)
+    process.scratch = folder
+    return process
+
+
+# --------------------------------------------------------------------------------------------
+# Running jobs
+# --------------------------------------------------------------------------------------------
+
+class Sandbox:
+    """Runs jobs, each in a new sandbox process; the next process starts while a job is judged.
+
+    Not thread-safe: one job at a time per ``Sandbox``.
+    """
+
+    def __init__(self, sandboxed=True):
+        self.sandboxed = sandboxed
+        self._next = None
+        self._running = None
+        self._closed = False
 
     def run(self, job):
-        """Send ``job`` (its JSON text) and return the host's result dict."""
-        if self._process is None or self._process.poll() is not None:
-            self.start()
-        process = self._process
-        # the host enforces the job's time limit; this guard only catches a host that hangs itself
-        guard = float(json.loads(job)["limits"]["timeout"]) + 60.0
+        """Run ``job`` (a dict) in a fresh sandbox; return the result dict described in the module."""
+        if self._closed:
+            raise SandboxFailed("the grader is closing")
+        process, self._next = self._next or _start(self.sandboxed), None
+        self._running = process
         try:
-            process.stdin.write(job.encode() + b"\n")
-            process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], guard)
-            answer = process.stdout.readline() if ready else b""
-        except (OSError, ValueError) as error:  # ValueError: closed by ``close`` from another thread
-            self.close()
-            raise HostFailed(f"the grading sandbox process failed: {error}") from None
-        if not answer:
-            self.close()
-            raise HostFailed("the grading sandbox process stopped answering")
-        return json.loads(answer)
+            raw, ending, errors, code = _exchange(process, job)
+        finally:
+            _kill(process)
+            self._running = None
+        if not self._closed:
+            self._next = _start(self.sandboxed)
+        records, ready = clean_records(raw, job["steps"])
+        if not ready and ending["kind"] != "timeout":
+            ending = {"kind": "sandbox_error", "detail": "the grading sandbox did not start (an error of the grader's "
+                      f"set-up, not of the notebook){': ' + errors if errors else ''}"}
+        elif records and records[-1] == {"done": True} and code == 0:
+            ending = {"kind": "finished", "detail": ""}
+        return {"records": [r for r in records if r != {"done": True}], "ending": ending, "sandboxed": self.sandboxed}
 
     def close(self):
-        """Stop the host and the child it may be running (they share a process group of their own)."""
-        process, self._process = self._process, None
-        if process is not None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
-            for stream in (process.stdin, process.stdout):
-                stream.close()
+        """Stop the sandbox processes, a running one included (its job then fails at once)."""
+        self._closed = True
+        for process in (self._next, self._running):
+            if process is not None:
+                _kill(process)
+        self._next = None
 
 
-def _package_parent():
-    """The folder that holds the ``autograder`` package, for the host's import path."""
-    return str(Path(__file__).resolve().parents[2])
-
-
-_thread_hosts = threading.local()
-
-
-def run_job_here(job):
-    """Run ``job`` (JSON text) in a host owned by this thread: what a Dask worker calls."""
-    host = getattr(_thread_hosts, "host", None)
-    if host is None:
-        host = _thread_hosts.host = SandboxHost().start()
-    return host.run(job)
-
-
-# --------------------------------------------------------------------------------------------
-# The host: serves jobs, forks a child for each.
-# --------------------------------------------------------------------------------------------
-
-def serve():
-    """Host main loop: one job per line on stdin, one result per line on stdout."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    loaded = sorted(name for name in sys.modules
-                    if name.startswith("autograder.") and name not in ALLOWED_AUTOGRADER_MODULES
-                    and name not in ("autograder.grading", __name__, "autograder.grading.sandbox"))
-    if loaded:
-        raise SystemExit(f"refusing to host student code: {', '.join(loaded)} is loaded")
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        line = stdin.readline()
-        if not line:
-            return
-        try:
-            result = run_job(json.loads(line), stdin)
-        except Exception as error:  # a bug of ours must cost one submission, not the host
-            result = {"records": [], "ending": {"kind": "host_error", "detail": f"{type(error).__name__}: {error}"}}
-        stdout.write(json.dumps(result).encode() + b"\n")
-        stdout.flush()
-
-
-def run_job(job, stdin):
-    """Write the job's files to a fresh folder, fork the child, collect its records until it ends."""
-    limits = job["limits"]
-    folder = tempfile.mkdtemp(prefix="grading-")
+def _kill(process):
     try:
-        _write_files(folder, job["files"])
-        identity = _unprivileged_identity()
-        if identity:
-            for path in [folder, *(str(p) for p in Path(folder).rglob("*"))]:
-                os.chown(path, *identity, follow_symlinks=False)
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(read_end)
-                _child(job["steps"], limits, folder, write_end, identity, job.get("provide", []))
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        return _collect(pid, read_end, limits, stdin)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        stream.close()
+    if process.scratch:
+        shutil.rmtree(process.scratch, ignore_errors=True)
 
 
-def _write_files(folder, files):
-    root = Path(folder).resolve()
-    for relative, encoded in files.items():
-        target = (root / relative).resolve()
-        if root not in target.parents:
-            continue  # a path that leaves the folder is not a file of the submission
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(base64.b64decode(encoded))
+def _exchange(process, job):
+    """Send the job, read the record stream until it ends, the clock runs out or it says too much.
 
-
-def _unprivileged_identity():
-    """(uid, gid) of ``nobody`` when we run as root, so that file permissions protect the course too.
-
-    Only when ``nobody`` can read the Python installation (a Python under ``/root`` cannot be read
-    by anyone else, and student code must be able to import the standard library); otherwise the
-    audit hook alone keeps the child inside its folder.
+    Returns (record lines, ending, the first lines the process wrote on stderr: bwrap's own errors
+    when it cannot start, as the runner sends its stderr to /dev/null before it reads the job; and
+    the exit code, None when the process was stopped here).
     """
-    if os.geteuid() != 0:
-        return None
-    import pwd
+    limit = float(job["limits"]["timeout"])
+    deadline = time.monotonic() + limit
     try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
+        process.stdin.write(json.dumps(job).encode() + b"\n")
+        process.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass  # the process is already gone: the status below says how
+    out, err = process.stdout.fileno(), process.stderr.fileno()
+    streams, data, errors, ending = {out, err}, bytearray(), bytearray(), None
+    while streams:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            ending = {"kind": "timeout", "detail": f"stopped after {limit:g} s (the time limit)"}
+            break
+        ready, _, _ = select.select(list(streams), [], [], remaining)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                streams.discard(fd)
+            elif fd == err:
+                errors += chunk[:max(0, 2000 - len(errors))]
+            else:
+                data += chunk
+        if len(data) > MAX_RESULT_BYTES:
+            ending = {"kind": "output_limit", "detail": f"stopped: it reported more than {MAX_RESULT_BYTES >> 20} MB"}
+            break
+    code = None
+    if ending is None:
+        code = process.wait()
+        ending = _describe_exit(code)
+    text = errors.decode("utf-8", "replace")
+    lines = [line for line in text.splitlines() if line.strip()][:3]
+    return bytes(data).split(b"\n"), ending, _printable(" / ".join(lines)), code
+
+
+def _describe_exit(code):
+    if code > 128 and code - 128 in signal.Signals._value2member_map_:
+        name = signal.Signals(code - 128).name
+        reason = {"SIGXCPU": " (the CPU time limit)", "SIGKILL": " (the memory limit, or a crash)",
+                  "SIGSEGV": " (a crash)", "SIGXFSZ": " (the file size limit)"}.get(name, "")
+        return {"kind": "exited", "detail": f"the notebook's process died on {name}{reason}"}
+    return {"kind": "exited", "detail": f"the notebook's process exited with code {code} (sys.exit, os._exit or a crash)"}
+
+
+def _printable(text, limit=500):
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
+
+
+# --------------------------------------------------------------------------------------------
+# Checking what came back
+# --------------------------------------------------------------------------------------------
+
+def clean_records(lines, steps):
+    """The records of ``lines`` that fit the job's ``steps``, rebuilt field by field; and whether
+    the runner said it was ready (before any student code ran). Anything else is dropped."""
+    code_cells = {step["cell"] for step in steps if step["kind"] == "code"}
+    calls = {(step["cell"], number): call for step in steps if step["kind"] == "check"
+             for number, call in enumerate(step["calls"])}
+    records, seen, ready = [], set(), False
+    for line in lines:
+        record = _parse(line)
+        if record is None:
+            continue
+        if not ready:
+            ready = record == {"ready": True}
+            continue
+        if record == {"done": True}:
+            records.append(record)  # it counts only as the last record (see ``Sandbox.run``)
+            continue
+        cell, call = record.get("cell"), record.get("call")
+        key = (cell, call)
+        if type(cell) is not int or key in seen:
+            continue
+        if call is None and cell in code_cells:
+            clean = _code_record(record)
+        elif type(call) is int and (cell, call) in calls:
+            clean = _call_record(record, calls[(cell, call)])
+        else:
+            continue
+        seen.add(key)
+        records.append(dict(clean, cell=cell, **({} if call is None else {"call": call}),
+                            execution_count=_count(record.get("execution_count")),
+                            imports=_strings(record.get("imports")), denied=_strings(record.get("denied"))))
+    return records, ready
+
+
+def _parse(line):
+    if not line.strip() or len(line) > MAX_RESULT_BYTES:
         return None
-    if not all(_world_readable(root) for root in _python_roots()):
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError, MemoryError):
         return None
-    return entry.pw_uid, entry.pw_gid
+    return record if isinstance(record, dict) and _depth_within(record, MAX_DEPTH) else None
 
 
-def _python_roots():
-    """Folders of the Python installation that graded code may read: the standard library, site-packages."""
-    import sysconfig
-    paths = sysconfig.get_paths()
-    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    roots.add(os.path.dirname(os.path.dirname(sys.modules["numpy"].__file__)))
-    return sorted(os.path.realpath(root) for root in roots)
-
-
-def _world_readable(folder):
-    import stat
-    path = Path(folder)
-    for part in [*reversed(path.parents), path]:
-        mode = part.stat().st_mode
-        if not mode & stat.S_IXOTH or (part == path and not mode & stat.S_IROTH):
-            return False
+def _depth_within(value, limit):
+    if limit < 0:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _depth_within(v, limit - 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_depth_within(v, limit - 1) for v in value)
     return True
 
 
-def _collect(pid, read_end, limits, stdin):
-    deadline = time.monotonic() + float(limits["timeout"])
-    buffer, records, size = b"", [], 0
-    ending = None
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            ending = {"kind": "timeout", "detail": f"stopped after {limits['timeout']:g} s (the time limit)"}
-            break
-        ready, _, _ = select.select([read_end, stdin], [], [], remaining)
-        if stdin in ready:  # the grader went away: stop everything
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise SystemExit(0)
-        if read_end not in ready:
-            continue
-        chunk = os.read(read_end, 1 << 16)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > MAX_RESULT_BYTES:
-            ending = {"kind": "output_limit", "detail": f"stopped: it produced more than {MAX_RESULT_BYTES >> 20} MB of results"}
-            break
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                pass  # garbage on the pipe is the student's problem: those records are lost
-    os.close(read_end)
-    if ending is not None:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    if ending is None:
-        ending = _describe_exit(status, records)
-    return {"records": records, "ending": ending}
+def _count(value):
+    return value if type(value) is int and 0 < value < 10**6 else None
 
 
-def _describe_exit(status, records):
-    if records and records[-1].get("done"):
-        return {"kind": "finished", "detail": ""}
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        name = signal.Signals(number).name
-        reason = {"SIGXCPU": " (the CPU time limit)", "SIGKILL": " (killed, e.g. out of memory)",
-                  "SIGSEGV": " (a crash)"}.get(name, "")
-        return {"kind": "signal", "detail": f"the process died on {name}{reason}"}
-    code = os.waitstatus_to_exitcode(status)
-    return {"kind": "exited", "detail": f"the process exited with code {code} (os._exit or a crash)"}
+def _text(value, limit=50_000):
+    return _printable_block(value, limit) if isinstance(value, str) else ""
 
 
-# --------------------------------------------------------------------------------------------
-# The child: runs student code, reports outcomes.
-# --------------------------------------------------------------------------------------------
-
-class _Location:
-    """What the step in progress tried and was refused (imports, operations), and the package's folder."""
-
-    imports = []
-    denied = []
-    package = ""
+def _printable_block(text, limit):
+    """Text as a notebook output may hold it: no control characters but newlines and tabs."""
+    text = text[:limit]
+    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
 
 
-def _child(steps, limits, folder, write_end, identity, provided):
-    from autograder import calling
-    writer = _Writer(write_end)
-    try:
-        for name in provided:
-            if not re.fullmatch(r"autograder(\.[a-z_]+)+", name):
-                raise ValueError(f"not a module of the reference package: {name!r}")
-            importlib.import_module(name)
-        _isolate(folder, write_end, identity, limits)
-    except BaseException:
-        writer.send({"harness_error": traceback.format_exc()})
-        return
-    # the notebook's globals are a fresh __main__, as in a kernel (pickle and doctest look there)
-    main = sys.modules["__main__"] = types.ModuleType("__main__")
-    namespace = main.__dict__
-    namespace.update(__builtins__=builtins, get_ipython=_NoIPython)
-    execution_count = 0
-    for step in steps:
-        _Location.imports, _Location.denied = [], []
-        if step["kind"] == "code":
-            execution_count += 1
-            outputs = _run_cell(step["source"], step["cell"], namespace, execution_count)
-            writer.send({"cell": step["cell"], "outputs": outputs, "execution_count": execution_count,
-                         "imports": _Location.imports, "denied": _Location.denied})
-        else:
-            execution_count += 1
-            _run_cell(step.get("imports", ""), step["cell"], namespace, execution_count)
-            for number, call in enumerate(step["calls"]):
-                _Location.imports, _Location.denied = [], []
-                report = _run_call(call, namespace, calling)
-                writer.send({"cell": step["cell"], "call": number, "execution_count": execution_count,
-                             "imports": _Location.imports, "denied": _Location.denied, **report})
-    writer.send({"done": True})
+def _strings(values, count=20, limit=300):
+    return [_printable(v, limit) for v in values[:count] if isinstance(v, str)] if isinstance(values, list) else []
 
 
-def _isolate(folder, write_end, identity, limits):
-    import resource
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    keep = sorted({0, 1, 2, write_end})
-    for low, high in zip(keep, keep[1:] + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
-        os.closerange(low + 1, high)
-    os.chdir(folder)
-    # Imports search the Python installation only: not the folder the grader was started in (the
-    # course), nor the package's parent (the project, for an editable install).
-    installed = {os.path.realpath(prefix) for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    sys.path[:] = [entry for entry in sys.path if entry and any(
-        os.path.realpath(entry) == prefix or os.path.realpath(entry).startswith(prefix + os.sep) for prefix in installed)]
-    os.environ.clear()
-    os.environ.update(HOST_ENVIRONMENT, HOME=folder, TMPDIR=folder, TMP=folder, TEMP=folder)
-    tempfile.tempdir = folder
-    memory = int(limits["memory_mb"]) * 2**20
-    seconds = int(float(limits["timeout"])) + 1
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-    file_size = int(limits["file_mb"]) * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-    if identity:
-        os.setgroups([])
-        os.setgid(identity[1])
-        os.setuid(identity[0])
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    os.umask(0o077)
-    for module in (sys.modules[__name__], sys.modules["autograder.calling"]):
-        linecache.getlines(module.__file__)  # tracebacks may quote the harness, which is then unreadable
-    _Location.package = os.path.realpath(os.path.join(_package_parent(), "autograder"))
-    sys.meta_path.insert(0, _ImportBlocker())
-    sys.modules["autograder.checking"] = _checking_stand_in()
-    sys.addaudithook(_AuditHook(folder))
-
-
-class _Writer:
-    """Send one JSON record per line on the pipe; a record that cannot be encoded says so instead."""
-
-    def __init__(self, fd):
-        self.fd = fd
-        # bound now: student code may patch the json and os modules later
-        self.dumps, self.write, self.exit = json.dumps, os.write, os._exit
-
-    def send(self, record):
-        try:
-            line = self.dumps(record)
-        except Exception as error:
-            line = self.dumps({"cell": record.get("cell"), "call": record.get("call"),
-                               "problem": f"the grader could not encode what came back: {error}"})
-        data = line.encode() + b"\n"
-        while data:
-            try:
-                data = data[self.write(self.fd, data):]
-            except OSError:
-                self.exit(3)  # the pipe was closed from inside: nothing more can be reported
-
-
-def _run_call(call, namespace, calling):
-    """One ``check``/``check_answer`` call of a test cell: report the outcomes, never a verdict."""
-    name = call["target"]
-    if name not in namespace:
-        return {"problem": f"NameError: name '{name}' is not defined"}
-    value = namespace[name]
-    if call["function"] == "check_answer":
-        try:
-            return {"value": calling.to_wire(calling.plain(value))}
-        except calling.UnsupportedValue as error:
-            return {"unsupported": str(error)}
-        except BaseException as error:
-            return {"unsupported": _describe(error)}
-    if not callable(value):
-        return {"not_callable": type(value).__name__}
-    report = {"outcomes": []}
-    origin = _reference_origin(value)
-    if origin:
-        report["reference_code"] = origin
-    for wired in call["cases"]:
-        try:
-            outcome = calling.run_case(value, calling.from_wire(wired), namespace)
-        except BaseException as error:  # SystemExit, KeyboardInterrupt... raised by the student's function
-            outcome = calling.Outcome(error=_describe(error))
-        try:
-            report["outcomes"].append(calling.to_wire(outcome))
-        except BaseException as error:
-            report["outcomes"].append(calling.to_wire(calling.Outcome(error=f"the output could not be read: {_describe(error)}")))
-    return report
-
-
-def _reference_origin(function):
-    """The file of the ``autograder`` package that ``function``'s code comes from, if it does."""
-    code = getattr(function, "__code__", None) or getattr(getattr(function, "__call__", None), "__code__", None)
-    module = getattr(function, "__module__", "") or ""
-    filename = getattr(code, "co_filename", "") or ""
-    if filename.startswith(_Location.package + os.sep) or module.startswith("autograder."):
-        return filename or module
-    return None
-
-
-def _run_cell(source, cell, namespace, execution_count):
-    """Execute ``source`` like a kernel: return the cell's outputs (nbformat dicts)."""
+def _code_record(record):
     outputs = []
-    stdout, stderr = _Stream("stdout", outputs), _Stream("stderr", outputs)
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = stdout, stderr
-    filename = f"<cell {cell}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    for output in record.get("outputs") if isinstance(record.get("outputs"), list) else []:
+        if not isinstance(output, dict) or len(outputs) >= 100:
+            continue
+        kind = output.get("output_type")
+        if kind == "stream" and output.get("name") in ("stdout", "stderr"):
+            outputs.append({"output_type": "stream", "name": output["name"], "text": _text(output.get("text"))})
+        elif kind == "execute_result":
+            data = output.get("data") if isinstance(output.get("data"), dict) else {}
+            outputs.append({"output_type": "execute_result", "execution_count": _count(output.get("execution_count")),
+                            "data": {"text/plain": _text(data.get("text/plain"))}, "metadata": {}})
+        elif kind == "error":
+            ename = output.get("ename")
+            traceback = output.get("traceback") if isinstance(output.get("traceback"), list) else []
+            outputs.append({"output_type": "error",
+                            "ename": ename if isinstance(ename, str) and ename.isidentifier() and len(ename) < 100 else "Error",
+                            "evalue": _text(output.get("evalue"), 5000),
+                            "traceback": [_text(line) for line in traceback[:10] if isinstance(line, str)]})
+    return {"outputs": outputs}
+
+
+def _call_record(record, call):
+    """The report of one ``check``/``check_answer`` call, as the grader's judging reads it."""
+    target = call["target"]
+    if record.get("problem") == "NameError":
+        return {"problem": f"NameError: name '{target}' is not defined"}
+    if "not_callable" in record:
+        return {"not_callable": _printable(str(record["not_callable"]), 80)}
+    if call["function"] == "check_answer":
+        if "value" in record and _plain_wire(record["value"], MAX_DEPTH):
+            return {"value": record["value"]}
+        return {"unsupported": "the value is not made of real numbers"}
+    outcomes = record.get("outcomes")
+    if not isinstance(outcomes, list) or len(outcomes) != len(call["cases"]):
+        return {"problem": "NotRun: the sandbox reported an incomplete set of cases"}
+    return {"outcomes": [_outcome(wired) for wired in outcomes]}
+
+
+def _outcome(wired):
+    """One wired ``calling.Outcome``, rebuilt; an unreadable one becomes an error outcome."""
+    unreadable = {"outcome": [None, "the grader could not read what your function returned", {"tuple": []}, [], ""]}
+    if not isinstance(wired, dict) or list(wired) != ["outcome"]:
+        return unreadable
+    payload = wired["outcome"]
+    if not isinstance(payload, list) or len(payload) != 5:
+        return unreadable
+    value, error, modified, caught, output = payload
+    if error is not None:
+        return {"outcome": [None, _text(error, 2000) if isinstance(error, str) else "your function raised an error",
+                            {"tuple": []}, [], ""]}
+    if not _plain_wire(value, MAX_DEPTH):
+        return {"outcome": [None, "your function returned something that is not numbers", {"tuple": []}, [], ""]}
+    changed = modified.get("tuple") if isinstance(modified, dict) and list(modified) == ["tuple"] else []
+    changed = [m for m in changed if type(m) is int or (isinstance(m, str) and m.isidentifier())][:20] \
+        if isinstance(changed, list) else []
+    return {"outcome": [value, None, {"tuple": changed}, _strings(caught), _text(output, 2000)]}
+
+
+def _plain_wire(value, depth):
+    """Whether ``value`` is a wired plain value: an array of real numbers, or a tuple of them."""
+    if depth < 0 or not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((kind, payload),) = value.items()
+    if kind == "tuple":
+        return isinstance(payload, list) and len(payload) <= 64 and all(_plain_wire(v, depth - 1) for v in payload)
+    return kind == "ndarray" and isinstance(payload, str) and _valid_array(payload)
+
+
+def _valid_array(payload):
+    """An ``np.save`` buffer of real numbers whose header matches its size (read without allocating)."""
+    from numpy.lib import format as npy
     try:
-        tree = ast.parse(source, filename)
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        exec(compile(tree, filename, "exec"), namespace)
-        if last is not None:
-            value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
-            if value is not None:
-                outputs.append({"output_type": "execute_result", "execution_count": execution_count,
-                                "data": {"text/plain": _short(repr(value))}, "metadata": {}})
-    except BaseException as error:
-        outputs.append(_error_output(error))
+        raw = base64.b64decode(payload, validate=True)
+        buffer = io.BytesIO(raw)
+        version = npy.read_magic(buffer)
+        header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, dtype = header(buffer, max_header_size=1000)
+    except Exception:  # any malformed header
+        return False
+    if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
+        return False
+    if not all(type(n) is int and n >= 0 for n in shape):
+        return False
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize == len(raw) - buffer.tell()
+
+
+def sandbox_works(sandboxed=True):
+    """(True, "") if a sandbox runs a one-line notebook here, else (False, why and how to fix it)."""
+    job = {"files": {}, "limits": {"timeout": 30.0, "memory_mb": 1024, "file_mb": 8},
+           "steps": [{"cell": 0, "kind": "code", "source": "import numpy\nprint(numpy.ones(2).sum())"}]}
+    sandbox = Sandbox(sandboxed)
+    try:
+        result = sandbox.run(job)
+    except SandboxUnavailable as error:
+        return False, str(error)
     finally:
-        sys.stdout, sys.stderr = saved
-    return outputs
+        sandbox.close()
+    outputs = result["records"][0]["outputs"] if result["records"] else []
+    if result["ending"]["kind"] == "finished" and outputs and outputs[0].get("text") == "2.0\n":
+        return True, ""
+    return False, f"a sandbox could not run a one-line notebook: {result['ending']['detail']}; {INSTALL_HINT}"
 
 
-def _error_output(error):
-    try:
-        lines = traceback.format_exception(type(error), error, error.__traceback__)
-        # the frames of this module (exec, eval) are the grader's, not the student's
-        text = "".join(line for line in lines if __file__ not in line)
-    except BaseException:  # an exception whose __str__ itself raises
-        text = _describe(error)
-    return {"output_type": "error", "ename": type(error).__name__, "evalue": _short(_describe(error, named=False)),
-            "traceback": [_short(text)]}
+_thread_sandboxes = threading.local()
 
 
-def _describe(error, named=True):
-    """``Type: message`` of an exception, even one whose ``__str__`` raises or never returns text."""
-    try:
-        message = str(error)
-    except BaseException:
-        message = "(the exception's message could not be read)"
-    return f"{type(error).__name__}: {message}" if named else message
-
-
-def _short(text):
-    return text if len(text) <= MAX_STREAM_CHARS else text[:MAX_STREAM_CHARS] + "\n... (output cut by the grader)"
-
-
-class _Stream(io.TextIOBase):
-    """A cell's stdout or stderr: consecutive writes make one stream output, like a kernel's."""
-
-    def __init__(self, name, outputs):
-        self.name, self.outputs, self.size = name, outputs, 0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        text = str(text)
-        if self.size >= MAX_STREAM_CHARS:
-            return len(text)
-        text = text[:MAX_STREAM_CHARS - self.size]
-        self.size += len(text)
-        last = self.outputs[-1] if self.outputs else None
-        if last and last["output_type"] == "stream" and last["name"] == self.name:
-            last["text"] += text
-        else:
-            self.outputs.append({"output_type": "stream", "name": self.name, "text": text})
-        return len(text)
-
-
-class _NoIPython:
-    """``get_ipython()`` for cells with magics: the grader runs Python, not IPython's extensions."""
-
-    def __new__(cls):
-        return cls
-
-    @staticmethod
-    def _skip(kind, line):
-        print(f"(the grader does not run {kind}: {line})", file=sys.stderr)
-
-    @classmethod
-    def run_line_magic(cls, name, line, *args, **kwargs):
-        cls._skip("IPython magics", f"%{name} {line}".strip())
-
-    @classmethod
-    def run_cell_magic(cls, name, line, cell, *args, **kwargs):
-        cls._skip("IPython cell magics", f"%%{name} {line}".strip())
-
-    @classmethod
-    def system(cls, command, *args, **kwargs):
-        cls._skip("shell commands", f"!{command}")
-
-    @classmethod
-    def getoutput(cls, command, *args, **kwargs):
-        cls._skip("shell commands", f"!{command}")
-        return []
-
-
-def _checking_stand_in():
-    """``autograder.checking`` as the sandbox sees it: the tests are run by the grader, not here."""
-    module = types.ModuleType("autograder.checking", "Stand-in: in the grading sandbox the grader runs the tests.")
-
-    class CheckFailed(AssertionError):
-        pass
-
-    def check(function, name, *, hidden=False):
-        """Does nothing in the grading sandbox."""
-
-    def check_answer(value, name, *, hidden=False):
-        """Does nothing in the grading sandbox."""
-
-    module.check, module.check_answer, module.CheckFailed = check, check_answer, CheckFailed
-    return module
-
-
-class _ImportBlocker(MetaPathFinder):
-    """Refuse ``autograder`` modules that hold references, cases or the grader; remember who asked."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] in ("autograder", "ctypes", "_ctypes", "cffi", "_posixsubprocess") \
-                and fullname not in ALLOWED_AUTOGRADER_MODULES:
-            _Location.imports.append(fullname)
-            raise ImportError(f"the grader does not let graded code import {fullname}"
-                              + (": calling the reference implementation earns no points"
-                                 if fullname.startswith("autograder") else ""), name=fullname)
-        return None
-
-
-class _AuditHook:
-    """Deny, in the child, what graded code has no business doing; remember what was tried."""
-
-    PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                      "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "pty.spawn", "os.startfile",
-                      "sys.addaudithook", "resource.setrlimit", "os.symlink", "os.link", "sys.remote_exec")
-    # (shutil's copies and moves open, rename and remove files: those events are checked one by one)
-    PATH_WRITE_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.utime",
-                         "os.truncate", "os.chflags", "os.lchflags", "os.setxattr", "os.removexattr"}
-
-    def __init__(self, folder):
-        self.folder = os.path.realpath(folder)
-        self.package = _Location.package
-        self.readable = tuple(_python_roots())
-        self.devices = ("/dev/null", "/dev/urandom", "/dev/random", "/dev/zero")
-
-    def __call__(self, event, args):
-        if event == "open":
-            self._open(args)
-        elif event in ("os.listdir", "os.scandir"):
-            self._read(args[0] if args and args[0] is not None else ".", event)
-        elif event == "os.rename" or event == "os.replace":
-            self._write(args[0], event)
-            self._write(args[1], event)
-        elif event in self.PATH_WRITE_EVENTS:
-            if args and isinstance(args[0], (str, bytes, os.PathLike)):
-                self._write(args[0], event)
-        elif event == "os.chdir":
-            self._write(args[0], event)
-        elif event.startswith(("socket.", "ctypes.", "_ctypes.")) or event.startswith(self.PROCESS_EVENTS):
-            self._deny(f"{event} is not allowed while grading")
-
-    def _open(self, args):
-        path, mode, flags = (tuple(args) + (None, None, None))[:3]
-        if isinstance(path, int) or path is None:
-            return
-        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-            (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
-        if writing:
-            self._write(path, "open")
-        else:
-            self._read(path, "open")
-
-    def _real(self, path):
-        try:
-            return os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
-            return ""
-
-    def _inside(self, path, root):
-        return path == root or path.startswith(root + os.sep)
-
-    def _read(self, path, event):
-        real = self._real(path)
-        if self._inside(real, self.package):
-            self._deny(f"reading {real} is not allowed while grading (the reference package)")
-        if self._inside(real, self.folder) or real in self.devices or any(self._inside(real, r) for r in self.readable):
-            return
-        self._deny(f"reading {real} is not allowed while grading (only the submission's own folder)")
-
-    def _write(self, path, event):
-        real = self._real(path)
-        if not self._inside(real, self.folder):
-            self._deny(f"{event} on {real} is not allowed while grading (only the submission's own folder)")
-
-    @staticmethod
-    def _deny(message):
-        if len(_Location.denied) < 20:
-            _Location.denied.append(message)
-        raise PermissionError(message)
-
-
-if __name__ == "__main__":
-    import numpy  # noqa: F401 - warm: every child starts with numpy loaded
-    from autograder import calling, inputs  # noqa: F401
-    serve()
+def run_job_here(job, sandboxed=True):
+    """Run ``job`` (JSON text) in a sandbox owned by this thread: what a Dask worker calls."""
+    sandbox = getattr(_thread_sandboxes, "sandbox", None)
+    if sandbox is None or sandbox.sandboxed != sandboxed:
+        sandbox = _thread_sandboxes.sandbox = Sandbox(sandboxed)
+    return sandbox.run(json.loads(job))

@@ -82,8 +82,10 @@ def read_submission(submission, coursedir, assignment_fingerprint):
             relative = str(path.relative_to(submission.folder))
             if any(fnmatch.fnmatch(name, p) for p in coursedir.ignore):
                 continue
-            if path.is_symlink() or not path.is_file():
-                submission.skipped_links.append(relative)
+            if path.is_symlink() or not path.is_file() or not _utf8(relative):
+                # links may point at anything, pipes and devices block, and a name that is not
+                # UTF-8 cannot travel to the sandbox: none of them is a file of the notebook
+                submission.skipped_links.append(relative.encode("utf-8", "replace").decode())
                 continue
             data = path.read_bytes()
             total += len(data)
@@ -93,8 +95,20 @@ def read_submission(submission, coursedir, assignment_fingerprint):
             digest.update(f"{relative}\0{len(data)}\0".encode())
             digest.update(data)
     submission.fingerprint = digest.hexdigest()
-    submission.timestamp = coursedir.get_existing_timestamp(str(submission.folder))
+    try:
+        submission.timestamp = coursedir.get_existing_timestamp(str(submission.folder))
+    except Exception:  # dateutil raises several kinds on text that is not a date
+        raise SubmissionError("timestamp.txt is not a date and time; nbgrader writes one like "
+                              "'2026-11-20 10:00:00.000000 UTC'") from None
     return submission
+
+
+def _utf8(name):
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encoded_files(submission):
@@ -168,7 +182,8 @@ def rebuild(trusted_notebook, submitted):
 def _grade_id(cell):
     metadata = cell.get("metadata")
     nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
 
 
 def _text(source):
