@@ -277,3 +277,52 @@ def test_block_argument_errors(rng):
         ref.transformer_block(np.zeros((3, 4)), {**params, "W1": np.zeros((5, 8))}, 2)
     with pytest.raises(ValueError, match="n_heads must be a positive integer that divides d_model = 4"):
         ref.transformer_block(np.zeros((3, 4)), params, 3)
+
+
+# --- the training code of the page ---
+
+def test_batched_block_forward_is_the_graded_block_on_every_sequence(rng):
+    from autograder import transformer_training as training
+    X, params = rng.standard_normal((3, 5, 8)), _random_params(rng, 8, 12)
+    for pre_norm, single in ((True, ref.transformer_block), (False, ref.post_norm_block)):
+        Y, _ = training.block_forward(X, params, 2, causal_mask(5), pre_norm)
+        for sequence, output in zip(X, Y):
+            np.testing.assert_allclose(output, single(sequence, params, 2), atol=1e-12)
+
+
+@pytest.mark.parametrize("pre_norm", [True, False])
+def test_model_gradients_match_finite_differences(rng, pre_norm):
+    from autograder import transformer_training as training
+    params = training.init_model(5, 3, 4, 6, 2, rng)
+    for name in params:
+        if "gamma" in name or "beta" in name or name.endswith(("b1", "b2")) or name == "b_out":
+            params[name] = params[name] + 0.2 * rng.standard_normal(params[name].shape)
+    tokens, labels = rng.integers(0, 5, size=(2, 4)), rng.integers(0, 3, size=(2, 4))
+
+    def loss():
+        return training.model_loss_and_grads(params, tokens, labels, 2, pre_norm=pre_norm)[0]
+
+    _, grads, _ = training.model_loss_and_grads(params, tokens, labels, 2, pre_norm=pre_norm)
+    assert set(grads) == set(params)
+    for name in params:
+        np.testing.assert_allclose(grads[name], _numerical_gradient(loss, params[name]), atol=1e-6, err_msg=name)
+
+
+def test_adam_first_step_moves_every_parameter_by_the_learning_rate():
+    from autograder import transformer_training as training
+    params, grads = {"w": np.array([1.0, -2.0, 3.0])}, {"w": np.array([0.5, -1e-3, 40.0])}
+    training.adam_step(params, grads, {}, lr=0.1)
+    np.testing.assert_allclose(params["w"], [0.9, -1.9, 2.9], atol=1e-6)
+
+
+def test_training_lowers_the_loss_and_leaves_the_initial_parameters_alone():
+    from autograder import transformer_training as training
+    characters, ids = training.character_vocabulary("abcabcabcabcabcabc")
+    initial = training.init_model(len(characters), len(characters), 8, 16, 1, np.random.default_rng(0))
+    kept = {name: value.copy() for name, value in initial.items()}
+    trained, losses = training.train_model(initial, lambda r: training.text_windows(ids, 4, 6, r), 60, 0.02, 0, 2)
+    assert losses[-10:].mean() < 0.2 * losses[:5].mean()
+    for name in initial:
+        np.testing.assert_array_equal(initial[name], kept[name])
+    generated = training.sample_text(trained, ids[:6], 6, 0.01, np.random.default_rng(0), 2, 6)
+    assert "".join(characters[i] for i in generated) == "abcabc"
