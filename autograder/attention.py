@@ -8,7 +8,7 @@ A query :math:`q` is compared with every key :math:`k_i`; the scores become weig
 scaled dot product          :math:`q^\top k_i / \sqrt{d_k}`
 Luong "dot"                 :math:`q^\top k_i`
 Luong "general"             :math:`q^\top W k_i`
-Bahdanau (additive)         :math:`w_v^\top \tanh(W_q^\top q + W_k^\top k_i)`
+Bahdanau (additive)         :math:`\tanh(q W_a + k_i U_a)\, v_a`
 hard                        one-hot weight at :math:`\arg\max_i` of any score
 ==========================  ===================================================
 
@@ -63,14 +63,16 @@ def _checked_mask(mask, scores_shape):
 def additive_attention(q, K, V, W_q, W_k, w_v):
     r"""Additive (Bahdanau) attention of one query over ``n`` keys.
 
-    .. math:: e_i = w_v^\top \tanh\!\left(W_q^\top q + W_k^\top k_i\right),\qquad
-              \alpha = \operatorname{softmax}(e),\qquad c = \sum_i \alpha_i v_i
+    .. math:: u_i = \tanh\!\left(q W_a + k_i U_a\right) v_a,\qquad
+              \alpha = \operatorname{softmax}(u),\qquad c = \sum_i \alpha_i v_i
 
-    In row form: ``scores = tanh(q @ W_q + K @ W_k) @ w_v``. The query and the keys are projected
-    into a shared space of size ``h`` by a one-hidden-layer network, so they may have different
-    sizes ``d_q`` and ``d_k``.
+    In code: ``scores = tanh(q @ W_q + K @ W_k) @ w_v``; the arguments ``W_q``, ``W_k``, ``w_v``
+    are the book's :math:`W_a`, :math:`U_a`, :math:`v_a` (its :math:`W_q`, :math:`W_k` are the
+    projections of self-attention). The query and the keys are projected into a shared space of
+    size :math:`d_a` (``h`` in the shape checks) by a one-hidden-layer network, so they may have
+    different sizes ``d_q`` and ``d_k``.
 
-    q: ``(d_q,)``; K: ``(n, d_k)``; V: ``(n, d_v)``; W_q: ``(d_q, h)``; W_k: ``(d_k, h)``; w_v: ``(h,)``.
+    q: ``(d_q,)``; K: ``(n, d_k)``; V: ``(n, d_v)``; W_q: ``(d_q, d_a)``; W_k: ``(d_k, d_a)``; w_v: ``(d_a,)``.
     Returns ``(context, weights)`` of shapes ``(d_v,)`` and ``(n,)``.
     """
     q, K, V, W_q, W_k, w_v = checked_arrays("additive_attention", q=(q, "d_q"), K=(K, "n d_k"), V=(V, "n d_v"),
@@ -83,7 +85,7 @@ def additive_attention(q, K, V, W_q, W_k, w_v):
 def luong_general_scores(q, K, W):
     r"""Multiplicative ("general") scores of Luong et al. of one query against ``n`` keys.
 
-    .. math:: e_i = q^\top W k_i
+    .. math:: u_i = q W k_i^\top
 
     With ``W`` the identity (and ``d_q = d_k``) this is Luong's "dot" score, the unscaled dot product.
 
@@ -96,7 +98,7 @@ def luong_general_scores(q, K, W):
 def hard_attention(scores, V):
     r"""Hard attention: all the weight on the best-scoring key.
 
-    .. math:: j = \arg\max_i e_i,\qquad \alpha = \operatorname{onehot}(j),\qquad \text{output} = v_j
+    .. math:: j = \arg\max_i u_i,\qquad \alpha = \operatorname{onehot}(j),\qquad \text{output} = v_j
 
     On ties the first maximum wins (as ``np.argmax``). The choice of ``j`` has no gradient, which is
     why hard attention is trained by sampling (reinforcement learning) rather than by backpropagation.

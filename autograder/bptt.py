@@ -51,14 +51,13 @@ def hidden_state_gradients(dh, cache, window=None):
     r"""The total gradient of the loss with respect to every hidden state, from the last step back.
 
     The state :math:`h_t` feeds the loss directly (``dh[:, t]``) and the next state
-    :math:`h_{t+1} = \tanh(a_{t+1})`, so the chain rule adds the two paths:
+    :math:`h_{t+1} = \tanh(z_{t+1})`, so the chain rule adds the two paths:
 
-    .. math:: g_{T-1} = \frac{\partial L}{\partial h_{T-1}}, \qquad
-              g_t = \frac{\partial L}{\partial h_t}
-                    + \bigl(g_{t+1} \odot (1 - h_{t+1}^2)\bigr) W_h^\top
+    .. math:: g_{T-1} = \ell_{T-1}', \qquad
+              g_t = \ell_t' + \bigl(g_{t+1} \odot (1 - h_{t+1}^2)\bigr) W_h^\top
 
-    where :math:`\partial L / \partial h_t` is ``dh[:, t]``, the loss's direct dependence on
-    step :math:`t`'s output. With ``window = k`` (truncated back-propagation through time) the
+    where :math:`\ell_t' = \partial \ell_t / \partial h_t` is ``dh[:, t]``, the loss's direct
+    dependence on step :math:`t`'s output, and :math:`g_t = \partial L / \partial h_t` the total. With ``window = k`` (truncated back-propagation through time) the
     sequence is cut into consecutive windows of ``k`` steps and the second term is dropped
     whenever :math:`t + 1` starts a new window: no gradient crosses a window boundary.
 
@@ -93,7 +92,7 @@ def rnn_backward(dh, cache):
 
     With :math:`g_t` the total gradient reaching :math:`h_t` (see ``hidden_state_gradients``) and
     :math:`\delta_t = g_t \odot (1 - h_t^2)` the gradient of the pre-activation
-    :math:`a_t = x_t W_x + h_{t-1} W_h + b` (because :math:`\tanh' (a) = 1 - \tanh^2 a`):
+    :math:`z_t = x_t W_x + h_{t-1} W_h + b` (because :math:`\tanh' (z) = 1 - \tanh^2 z`):
 
     .. math:: \frac{\partial L}{\partial x_t} = \delta_t W_x^\top, \qquad
               \frac{\partial L}{\partial h_{-1}} = \delta_0 W_h^\top, \qquad
@@ -239,9 +238,9 @@ def rnn_model_loss(params, x, targets, loss_fn, window=None):
     r"""Loss of an RNN with a linear readout at every step, and the gradient of every parameter.
 
     .. math:: h = \operatorname{rnn\_forward}(x, 0, W_x, W_h, b), \qquad
-              s_t = h_t W_y + b_y, \qquad L = \operatorname{loss\_fn}(s, \text{targets})
+              \hat y_t = h_t W_y + b_y, \qquad L = \operatorname{loss\_fn}(\hat y, \text{targets})
 
-    The readout's gradient :math:`\partial L / \partial h_t = (\partial L / \partial s_t) W_y^\top`
+    The readout's gradient :math:`\partial L / \partial h_t = (\partial L / \partial \hat y_t) W_y^\top`
     is the ``dh`` that ``rnn_backward`` (or ``truncated_rnn_backward`` when ``window`` is given)
     carries back through time.
 
@@ -264,7 +263,7 @@ def rnn_model_loss(params, x, targets, loss_fn, window=None):
 def train_rnn_model(params, make_batch, loss_fn, n_steps, lr, max_norm, seed, window=None):
     r"""Gradient descent on ``rnn_model_loss`` with a fresh batch at every step and clipped gradients.
 
-    .. math:: \theta \leftarrow \theta - \eta\, \operatorname{clip}(\nabla_\theta L, c)
+    .. math:: \theta \leftarrow \theta - \eta\, \operatorname{clip}(\nabla_\theta L, \gamma)
 
     Each step draws ``x, targets = make_batch(rng)`` from ``rng = np.random.default_rng(seed)``,
     computes every gradient by back-propagation through time (truncated to ``window`` steps if

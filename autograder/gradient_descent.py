@@ -95,8 +95,10 @@ def divergence_threshold(hessian):
     eigenvector of :math:`A` with eigenvalue :math:`\lambda` by :math:`1 - \eta\lambda`. Every
     component shrinks exactly when :math:`|1 - \eta\lambda| < 1` for all eigenvalues, that is
 
-    .. math:: \eta < \frac{2}{L},\qquad L = \lambda_{\max}(A)
+    .. math:: \eta < \frac{2}{\lambda_{\max}(A)}
 
-    hessian: symmetric ``(d, d)`` matrix :math:`A`; returns :math:`2 / L` as a float.
+    (the optimisation literature's :math:`2/L`, with :math:`L` the smoothness constant; the book
+    keeps :math:`L` for the loss and writes it :math:`\beta`).
+    hessian: symmetric ``(D, D)`` matrix :math:`A`; returns :math:`2 / \lambda_{\max}` as a float.
     """
     return 2.0 / float(np.max(np.linalg.eigvalsh(np.asarray(hessian, dtype=np.float64))))

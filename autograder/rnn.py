@@ -14,7 +14,8 @@ from autograder.chain_rule import sigmoid
 from autograder.shapes import checked_arrays
 from autograder.softmax import cross_entropy_loss_and_grad
 
-#: Order of the four blocks of the LSTM's pre-activation ``a`` (each ``H`` wide).
+#: Order of the four blocks of the LSTM's pre-activation :math:`z` (each ``H`` wide); the book writes the
+#: candidate :math:`\tilde c`, the code's block ``g``.
 LSTM_GATES = ("input", "forget", "output", "candidate")
 
 
@@ -35,11 +36,11 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
 def lstm_gates(x, h_prev, Wx, Wh, b):
     r"""The LSTM's three gates and its candidate, from one affine map split into four blocks.
 
-    .. math:: a = x W_x + h_{t-1} W_h + b = [a_i \mid a_f \mid a_o \mid a_g], \qquad
-              i = \sigma(a_i),\ f = \sigma(a_f),\ o = \sigma(a_o),\ g = \tanh(a_g)
+    .. math:: z = x W_x + h_{t-1} W_h + b = [z_i \mid z_f \mid z_o \mid z_c], \qquad
+              i = \sigma(z_i),\ f = \sigma(z_f),\ o = \sigma(z_o),\ \tilde c = \tanh(z_c)
 
     x: ``(N, D)``; h_prev: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.
-    Returns the dict ``{"input": i, "forget": f, "output": o, "candidate": g}``, each ``(N, H)``.
+    Returns the dict ``{"input": i, "forget": f, "output": o, "candidate": c~}``, each ``(N, H)``.
     """
     x, h_prev, Wx, Wh, b = checked_arrays("lstm_gates", x=(x, "N D"), h_prev=(h_prev, "N H"), Wx=(Wx, "D 4H"),
                                           Wh=(Wh, "H 4H"), b=(b, "4H"))
@@ -50,10 +51,11 @@ def lstm_gates(x, h_prev, Wx, Wh, b):
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     r"""One step of the LSTM: the new hidden state and memory cell.
 
-    .. math:: c_t = f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t)
+    .. math:: c_t = f \odot c_{t-1} + i \odot \tilde c, \qquad h_t = o \odot \tanh(c_t)
 
     with the gates of ``lstm_gates``: the forget gate :math:`f` decides how much of the old
-    memory to keep, the input gate :math:`i` how much of the candidate :math:`g` to write, the
+    memory to keep, the input gate :math:`i` how much of the candidate :math:`\tilde c` (the block
+    ``g`` of the graded notebook) to write, the
     output gate :math:`o` how much of the memory to show.
 
     x: ``(N, D)``; h_prev, c_prev: ``(N, H)``; Wx: ``(D, 4H)``; Wh: ``(H, 4H)``; b: ``(4H,)``.

@@ -72,7 +72,8 @@ def self_attention(X, W_q, W_k, W_v, causal=False):
 def split_heads(M, n_heads):
     r"""Cut the columns of ``M`` into ``n_heads`` consecutive blocks, one per head.
 
-    .. math:: \text{heads}[h] = M_{:,\ h d_h : (h+1) d_h},\qquad d_h = d_{model} / n_{heads}
+    .. math:: \text{heads}[m] = M_{:,\ m d_{\text{head}} : (m+1) d_{\text{head}}},\qquad
+              d_{\text{head}} = d_{\text{model}} / n_h
 
     M: ``(n, d_model)``. Returns ``(n_heads, n, d_head)``.
     """
@@ -92,11 +93,11 @@ def merge_heads(heads):
 def attention_heads(X, W_q, W_k, W_v, n_heads, causal=False):
     r"""Every head's output and attention weights, before concatenation and the output projection.
 
-    Head ``h`` uses columns ``h*d_head:(h+1)*d_head`` of each projection and divides its scores
-    by :math:`\sqrt{d_{head}}`, its own key size:
+    Head :math:`m` uses columns ``m*d_head:(m+1)*d_head`` of each projection and divides its
+    scores by :math:`\sqrt{d_{\text{head}}}`, its own key size:
 
-    .. math:: A_h = \operatorname{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_{head}}}\right),\qquad
-              \text{head}_h = A_h V_h
+    .. math:: A_m = \operatorname{softmax}\!\left(\frac{Q_m K_m^\top}{\sqrt{d_{\text{head}}}}\right),\qquad
+              \text{head}_m = A_m V_m
 
     X: ``(n, d_model)``; W_q, W_k, W_v: ``(d_model, d_model)``; ``n_heads`` divides ``d_model``.
     Returns ``(heads, weights)`` of shapes ``(n_heads, n, d_head)`` and ``(n_heads, n, n)``.
@@ -114,7 +115,7 @@ def attention_heads(X, W_q, W_k, W_v, n_heads, causal=False):
 def multi_head_self_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     r"""Multi-head self-attention: split, attend, concatenate, project.
 
-    .. math:: Z = \operatorname{concat}(\text{head}_0, \dots, \text{head}_{H-1})\, W_o
+    .. math:: Z = \operatorname{concat}(\text{head}_0, \dots, \text{head}_{n_h - 1})\, W_o
 
     where each head is computed by ``attention_heads``. With one head, ``d_head = d_model`` and
     this is ``self_attention(X, W_q, W_k, W_v)[0] @ W_o``.
@@ -139,11 +140,11 @@ def by_hand_steps(X, W_Q, W_K, W_V):
     r"""Every intermediate matrix of the by-hand exercise, in its column convention.
 
     Tokens are the columns of ``X``. The exercise replaces the two operations that need a calculator
-    by ones that can be done in the head: :math:`\lfloor s/2 \rfloor` instead of
-    :math:`s/\sqrt{3}`, and powers of 3 instead of powers of :math:`e`. Each **column** is one
+    by ones that can be done in the head: :math:`\lfloor u/2 \rfloor` instead of
+    :math:`u/\sqrt{3}`, and powers of 3 instead of powers of :math:`e`. Each **column** is one
     query's distribution over the keys:
 
-    .. math:: S = K^\top Q,\qquad P_{ji} = 3^{\lfloor S_{ji}/2 \rfloor},\qquad
+    .. math:: U = K^\top Q,\qquad P_{ji} = 3^{\lfloor U_{ji}/2 \rfloor},\qquad
               A_{ji} = \frac{P_{ji}}{\sum_{j'} P_{j'i}},\qquad Z = V A
 
     X: ``(d_in, n)``; W_Q, W_K: ``(d_k, d_in)``; W_V: ``(d_v, d_in)``. Returns a dict with

@@ -9,7 +9,7 @@ import numpy as np
 def softmax(x, axis=-1):
     r"""Numerically stable softmax along ``axis``.
 
-    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}},\quad m = \max_j x_j
+    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - x_{\max}}}{\sum_j e^{x_j - x_{\max}}},\quad x_{\max} = \max_j x_j
 
     Subtracting the maximum changes nothing mathematically (it cancels between numerator and
     denominator) but keeps every exponent at most 0, so nothing overflows.
