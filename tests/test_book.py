@@ -7,7 +7,6 @@ chapters ``_toc.yml`` lists at the time.
 
 import os
 import re
-import sys
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -299,31 +298,7 @@ def test_launch_buttons_open_notebooks_and_download_buttons_offer_them(built_boo
         nbformat.validate(downloaded)
 
 
-def test_the_launch_notebook_of_a_chapter_runs_in_a_fresh_kernel(built_book):
-    from nbclient import NotebookClient
-
-    docname = next(page for page in chapter_pages(built_book) if is_myst_notebook(page))
-    notebook = nbformat.read(built_book.html_dir / "_launch" / f"{docname}.ipynb", as_version=4)
-    # Run where the build runs the page, so the page's relative paths hold.
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(source_of(docname).parent)}})
-    client.execute()
-    install_outputs = notebook.cells[0].outputs
-    assert not install_outputs, f"the install cell ran although the course package is installed: {install_outputs}"
-
-
-def test_binder_finds_a_notebook_beside_each_markdown_chapter(tmp_path):
-    sys.path.insert(0, str(PROJECT / "book" / "_ext"))
-    from book_frame import notebooks_for_binder
-
-    book_copy = tmp_path / "book"
-    book_copy.mkdir()
-    markdown_notebooks = [path for path in (PROJECT / "book").glob("*.md") if is_myst_notebook(f"book/{path.stem}")]
-    for path in (PROJECT / "book").glob("*.md"):
-        (book_copy / path.name).write_bytes(path.read_bytes())
-    written = notebooks_for_binder(book_copy)
-    assert sorted(path.name for path in written) == sorted(f"{path.stem}.ipynb" for path in markdown_notebooks)
-    for path in written:
-        nbformat.validate(nbformat.read(path, as_version=4))
+# The launch notebooks' content, their run in a fresh kernel and Binder's copies: test_launch_notebooks.py.
 
 
 def test_chapters_and_equations_are_numbered(built_book):

@@ -1,15 +1,20 @@
 """The built book in a real browser, offline: Debian's Chromium driven by Playwright.
 
 For the landing page and every page of the table of contents: the page loads with no console
-error and no request leaving the machine, its math is typeset, its images load, its "next" link
-reaches the next page, and it is readable in light and dark mode. Screenshots of both modes are
+error and no request leaving the machine, its math is typeset, its images load (with alt text, at
+twice their shown size in pixels), its "next" link reaches the next page, it has no serious or
+critical accessibility violation (axe-core, from npm, injected from a local file) in light and dark
+mode, and every display equation and table fits its column at desktop width (1280 px) and, at phone
+width (390 px), fits or scrolls inside its column with a visible cue. Screenshots of both modes are
 saved for a person to look at, in BOOK_SCREENSHOTS (default: _build/screenshots/).
 """
 
 import functools
 import http.server
 import os
+import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +37,9 @@ CHROMIUM_FLAGS = [
 ]
 LOOPBACK = "127.0.0.1"
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+# axe-core impacts a page may not have.
+BLOCKING_IMPACTS = ("serious", "critical")
 PAGES = ("index", *toc_pages())
 # TeX that MathJax replaces; any of it left in the text means math was not typeset.
 RAW_TEX_SIGNS = ("\\(", "\\)", "\\[", "\\]", "$$", "\\frac", "\\begin{", "\\mathbb")
@@ -59,6 +67,43 @@ BROKEN_IMAGES = """async () => {
   await Promise.all(images.map(image => image.complete ? null
     : new Promise(done => { image.addEventListener("load", done); image.addEventListener("error", done); })));
   return images.filter(image => !(image.complete && image.naturalWidth > 0)).map(image => image.src);
+}"""
+
+
+RUN_AXE = """async () => {
+  const results = await axe.run(document, {resultTypes: ["violations"]});
+  return results.violations.map(violation => ({
+    id: violation.id, impact: violation.impact, help: violation.help,
+    nodes: violation.nodes.slice(0, 3).map(node => node.target.join(" ")),
+  }));
+}"""
+
+# Every image of the article: its alt text, and its pixels per shown pixel.
+IMAGES = """() => Array.from(document.querySelectorAll("article img")).map(image => ({
+  src: image.getAttribute("src"), alt: image.getAttribute("alt"),
+  natural: image.naturalWidth, shown: image.getBoundingClientRect().width,
+}))"""
+
+# Each display equation and table: how wide its content is, how wide its scroller and the column
+# are, and what a reader sees of the overflow (the scroller's overflow style, scrollbar, shadows).
+WIDE_CONTENT = """() => {
+  const column = document.querySelector("article.bd-article") || document.querySelector("article");
+  const columnBox = column.getBoundingClientRect();
+  const blocks = [
+    ...Array.from(column.querySelectorAll("div.math")).map(block => [block, block.querySelector("mjx-container")]),
+    ...Array.from(column.querySelectorAll("table")).map(table => [table, table.closest(".pst-scrollable-table-container") || table.parentElement]),
+  ];
+  return blocks.filter(([block, scroller]) => scroller && block.offsetParent !== null).map(([block, scroller]) => {
+    const style = getComputedStyle(scroller);
+    const box = scroller.getBoundingClientRect();
+    return {
+      what: (block.id || block.className || block.tagName) + ": " + block.textContent.trim().slice(0, 40),
+      content: scroller.scrollWidth, visible: scroller.clientWidth,
+      right: box.right, left: box.left, columnLeft: columnBox.left, columnRight: columnBox.right,
+      overflow: style.overflowX, scrollbar: scroller.offsetHeight - scroller.clientHeight,
+      cue: style.backgroundImage.includes("gradient"),
+    };
+  });
 }"""
 
 
@@ -107,11 +152,21 @@ def screenshot_dir():
     return folder
 
 
+@pytest.fixture(scope="module")
+def axe_script():
+    """axe-core's script, fetched from npm once (`make browser`), then read from disk."""
+    if str(PROJECT) not in sys.path:
+        sys.path.insert(0, str(PROJECT))
+    from scripts.build_book import ensure_axe_core
+
+    return ensure_axe_core()
+
+
 class Visit:
     """A browser tab that records everything that goes wrong while it shows pages."""
 
-    def __init__(self, browser, color_scheme):
-        self.context = browser.new_context(color_scheme=color_scheme, viewport=VIEWPORT)
+    def __init__(self, browser, color_scheme, viewport=VIEWPORT):
+        self.context = browser.new_context(color_scheme=color_scheme, viewport=viewport)
         self.problems = []
         # Offline: a request for anything but the served book is refused, and reported.
         self.context.route("**/*", self.only_loopback)
@@ -150,9 +205,14 @@ def next_link_and_page(page, docname):
     return page.locator("a.right-next"), following
 
 
+def accessibility_violations(page, axe_script):
+    page.add_script_tag(path=str(axe_script))
+    return [violation for violation in page.evaluate(RUN_AXE) if violation["impact"] in BLOCKING_IMPACTS]
+
+
 @pytest.mark.parametrize("docname", PAGES)
-def test_page_reads_well_offline_in_light_and_dark_mode(browser, book_url, screenshot_dir, docname):
-    """Loads, math typeset, images load, no console error, next page reached; both color modes."""
+def test_page_reads_well_offline_in_light_and_dark_mode(browser, book_url, screenshot_dir, axe_script, docname):
+    """Loads, math typeset, images load, no console error, next page reached, accessible; both color modes."""
     for color_scheme in ("light", "dark"):
         visit = Visit(browser, color_scheme)
         try:
@@ -168,6 +228,13 @@ def test_page_reads_well_offline_in_light_and_dark_mode(browser, book_url, scree
             assert untypeset == 0, f"{where}: {untypeset} formulas were not typeset"
             broken = page.evaluate(BROKEN_IMAGES)
             assert not broken, f"{where}: images that do not load: {broken}"
+            for image in page.evaluate(IMAGES):
+                alt = (image["alt"] or "").strip()
+                assert alt and not re.search(r"[/\\]|\.(png|svg|jpe?g)$", alt), f"{where}: {image['src']} has alt {alt!r}"
+                if image["shown"] > 64:  # figures, not the theme's logos and icons
+                    assert image["natural"] >= 1.9 * image["shown"], f"{where}: {image['src']} is {image['natural']} px shown at {image['shown']:.0f}"
+            violations = accessibility_violations(page, axe_script)
+            assert not violations, f"{where}: axe-core: {violations}"
             page.screenshot(path=screenshot_dir / f"{docname.replace('/', '__')}-{color_scheme}.png", full_page=True)
             if color_scheme == "light":
                 link, following = next_link_and_page(page, docname)
@@ -193,3 +260,26 @@ def test_search_finds_the_notation_page(browser, book_url):
         assert not visit.problems, "\n".join(visit.problems)
     finally:
         visit.close()
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_equations_and_tables_fit_the_column_on_desktop_and_phone(browser, book_url, docname):
+    """At 1280 px every display equation and table fits its column; at 390 px one that does not
+    scrolls inside the column, with a scrollbar and a shadow on the hidden side."""
+    for viewport in (VIEWPORT, PHONE_VIEWPORT):
+        visit = Visit(browser, "light", viewport)
+        try:
+            visit.open(page_url(book_url, docname))
+            where = f"{docname} at {viewport['width']} px"
+            for block in visit.page.evaluate(WIDE_CONTENT):
+                inside = block["left"] >= block["columnLeft"] - 1 and block["right"] <= block["columnRight"] + 1
+                assert inside, f"{where}: {block['what']!r} sticks out of its column: {block}"
+                if block["content"] <= block["visible"] + 1:
+                    continue
+                assert viewport is not VIEWPORT, f"{where}: {block['what']!r} is {block['content']} px wide in {block['visible']} px"
+                assert block["overflow"] in ("auto", "scroll"), f"{where}: {block['what']!r} is cut: {block}"
+                assert block["scrollbar"] > 0 and block["cue"], f"{where}: {block['what']!r} scrolls without a visible cue: {block}"
+            page_width = visit.page.evaluate("() => document.documentElement.scrollWidth")
+            assert page_width <= viewport["width"], f"{where}: the page is {page_width} px wide"
+        finally:
+            visit.close()

@@ -8,10 +8,21 @@ notebook page of the book a real notebook to launch:
   under ``_launch/<page>.ipynb`` with a first cell that installs the course package when it is
   missing; the Colab button opens that file on the branch the site is published to
   (``launch_notebooks_branch``).
-- Binder builds the repository itself (``binder/``), whose ``postBuild`` writes an ``.ipynb``
-  beside each chapter's ``.md`` (``notebooks_for_binder`` below); the Binder button opens it.
-  Both notebooks are the page as myst-nb reads it to execute it: the reader runs them.
+- Binder builds the repository itself (``binder/``), whose ``postBuild`` builds the book and copies
+  each chapter's launch notebook beside its ``.md`` (``notebooks_for_binder`` below); the Binder
+  button opens it. Binder and Colab open the same notebook.
 - The download button of a markdown page offers the same runnable notebook as Colab.
+
+For a MyST markdown page the notebook is the page as executed by the build, its MyST turned into
+plain Jupyter markdown (``launch_notebook``): numbers, figures, equation numbers and solutions
+(folded) as the page shows them.
+
+Valid pages. sphinx-exercise gives every exercise and solution body the same id
+(``exercise-content``, ``solution-content``); each gets its own id here, from its label. Images take
+no fixed height, so a figure scaled down to a narrow column keeps its proportions.
+
+Thebe is switched off: the book runs code on Binder and Colab, and sphinx-thebe, which Jupyter Book
+always loads, would otherwise put the configuration of a template repository on every page.
 
 Offline pages. myst-nb would load require.js and the widget manager from CDNs on every page with
 saved widget state; the book renders the widgets' plain-text note instead (see
@@ -19,14 +30,24 @@ saved widget state; the book renders the widgets' plain-text note instead (see
 """
 
 import copy
+import json
 import shutil
+from contextlib import suppress
 from pathlib import Path
 
 import nbformat
+from docutils import nodes
+from jupyter_cache import get_cache
 from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
+from myst_nb.sphinx_ext import OUTPUT_FOLDER
+
+from launch_notebook import clean_notebook
 
 LAUNCH_FOLDER = "_launch"
 WIDGET_STATE_MIMETYPE = "application/vnd.jupyter.widget-state+json"
+# sphinx-exercise's fixed ids, and the parts of sphinx-thebe that remain when thebe is off.
+REPEATED_IDS = ("exercise-content", "solution-content")
+THEBE_SIGNS = ("x-thebe-config", "kernelName =", "THEBE_JS_URL", "sphinx-thebe")
 # The notebook interfaces sphinx-book-theme knows, and the URL prefix each opens a file with.
 INTERFACE_PREFIXES = {"classic": "tree", "jupyterlab": "lab/tree"}
 
@@ -36,6 +57,8 @@ def setup(app):
     app.add_config_value("launch_notebooks_branch", "gh-pages", "html", types=[str])
     app.connect("html-page-context", tidy_page_scripts, priority=502)
     app.connect("html-page-context", add_launch_notebook, priority=502)
+    # After sphinx-thebe's own handler (500), which adds its configuration to every page.
+    app.connect("doctree-resolved", tidy_doctree, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -71,29 +94,50 @@ def runnable_notebook(notebook, repository_url, branch):
     return runnable
 
 
-def notebooks_for_binder(book_folder):
-    """Write ``<page>.ipynb`` beside each MyST markdown notebook ``<page>.md`` of ``book_folder``.
+def notebooks_for_binder(launch_dir, project_root):
+    """Copy the launch notebook of each MyST markdown page beside its ``<page>.md``.
 
-    Binder runs this in ``postBuild``; the notebooks are not run here, the reader runs them.
+    ``launch_dir`` is the ``_launch`` folder of a built book. Binder runs this in ``postBuild``.
     Returns the paths written.
     """
     written = []
-    for source in sorted(Path(book_folder).glob("*.md")):
-        text = source.read_text(encoding="utf-8")
-        if not is_myst_markdown_notebook(text):
-            continue
-        target = source.with_suffix(".ipynb")
-        nbformat.write(read_myst_markdown_notebook(text, path=source), target)
-        written.append(target)
+    for launched in sorted(Path(launch_dir).rglob("*.ipynb")):
+        page = launched.relative_to(launch_dir).with_suffix("")
+        source = Path(project_root, page).with_suffix(".md")
+        if source.exists() and is_myst_markdown_notebook(source.read_text(encoding="utf-8")):
+            target = source.with_suffix(".ipynb")
+            shutil.copyfile(launched, target)
+            written.append(target)
     return written
 
 
+def is_thebe(text):
+    return any(sign in text for sign in THEBE_SIGNS)
+
+
+def tidy_doctree(app, doctree, docname):
+    """Unique ids for exercise and solution bodies, no fixed image heights, no thebe configuration."""
+    for section in doctree.findall(nodes.section):
+        if section["ids"] and section["ids"][0] in REPEATED_IDS:
+            owner = section.parent
+            label = next((name for name in owner.get("names", []) if name), None) if owner else None
+            kind = section["ids"][0]
+            section["ids"] = [f"{label}-content" if label else doctree.set_id(section, suggested_prefix=kind)]
+            section["classes"].append(kind)
+    for image in doctree.findall(nodes.image):
+        if "width" in image and "height" in image and "scale" not in image:
+            del image["height"]
+    for raw in list(doctree.findall(nodes.raw)):
+        if is_thebe(raw.astext()):
+            raw.parent.remove(raw)
+
+
 def tidy_page_scripts(app, pagename, templatename, context, doctree):
-    """Drop saved widget state and repeated scripts from the page.
+    """Drop saved widget state, repeated scripts and thebe from the page.
 
     No widget manager runs on the static book, so widget state is dead weight. sphinx-thebe adds
     its inline configuration twice per build, and a second ``const THEBE_JS_URL`` is a script
-    error in every page's console.
+    error in every page's console; thebe is off (see the module's docstring).
     """
     kept, seen = [], set()
     for script in context.get("script_files", []):
@@ -103,22 +147,35 @@ def tidy_page_scripts(app, pagename, templatename, context, doctree):
         identity = (filename, tuple(sorted((key, str(value)) for key, value in attributes.items())))
         if attributes.get("type") == WIDGET_STATE_MIMETYPE or identity in seen:
             continue
+        if is_thebe(filename) or is_thebe(str(attributes.get("body", ""))):
+            continue
         seen.add(identity)
         kept.append(script)
     context["script_files"] = kept
+    context["css_files"] = [
+        css for css in context.get("css_files", []) if not is_thebe(getattr(css, "filename", css) or "")
+    ]
 
 
 def page_notebook(app, pagename):
     """The notebook behind a page, and the suffix of its source (``.md`` or ``.ipynb``).
 
-    A MyST markdown page is read as myst-nb reads it for execution; its outputs are produced
-    by whoever runs it.
+    A MyST markdown page gives the notebook myst-nb executed for the page, with the outputs of
+    the execution cache and its MyST resolved into plain Jupyter markdown (with the values the
+    page glued, which myst-nb writes to ``jupyter_execute/<page>.glue.json``).
     """
     source = Path(app.env.doc2path(pagename))
     if source.suffix == ".ipynb":
         return nbformat.read(source, as_version=4), source.suffix
-    text = source.read_text(encoding="utf-8")
-    return read_myst_markdown_notebook(text, path=source), source.suffix
+    executed = read_myst_markdown_notebook(source.read_text(encoding="utf-8"), path=source)
+    cache_path = app.env.mystnb_config.execution_cache_path
+    if cache_path and Path(cache_path).exists():
+        # A page with no code cell is not executed, hence not in the cache.
+        with suppress(KeyError):
+            _, executed = get_cache(cache_path).merge_match_into_notebook(executed)
+    glue_path = Path(app.outdir).parent / OUTPUT_FOLDER / f"{pagename}.glue.json"
+    glue_values = json.loads(glue_path.read_text(encoding="utf-8")) if glue_path.exists() else {}
+    return clean_notebook(app, pagename, executed, glue_values), source.suffix
 
 
 def add_launch_notebook(app, pagename, templatename, context, doctree):
