@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from autograder import bundled
 from autograder.calling import Case, Outcome, Prior, UnsupportedValue, plain, run_case
 from autograder.inputs import Fn
 
@@ -303,24 +304,27 @@ def _matches(mistake_value, got):
 
 def _explained_by(case_set, case, outcome, namespace=None):
     """The classic mistakes whose output (or error) on ``case`` is the student's; None if none can run."""
-    from autograder.cases import reference_namespace
+    if namespace is None and not bundled.available():  # the bundle's mistakes replay recorded outputs
+        from autograder.cases import reference_namespace
+        namespace = reference_namespace()
     explained, ran = [], False
     for mistake in case_set.mistakes:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                produced = run_case(mistake.function, case, namespace or reference_namespace())
+                produced = run_case(mistake.function, case, namespace or {})
         except Exception:  # a mistake that cannot even be set up on this case says nothing about it
             continue
         if produced.error is not None:
             if outcome.error is not None and _first_line(produced.error) == _first_line(outcome.error):
                 explained.append(mistake.description)
-                ran = True
             continue
         ran = True
         if outcome.error is None and _matches(produced.value, outcome.value):
             explained.append(mistake.description)
-    return tuple(explained) if ran or outcome.error is None else None
+    if outcome.error is not None:  # an error is evidence only for the mistakes that raise exactly it
+        return tuple(explained) or None
+    return tuple(explained) if ran else None
 
 
 def _first_line(error):
@@ -500,7 +504,8 @@ def failure(verdicts, name, hidden):
     lines += [verdict.summary or verdict.message.split("\n")[0] for verdict in listed]
     if len(failed) > DETAILED_CASES + LISTED_CASES:
         lines.append(f"({len(failed) - DETAILED_CASES - LISTED_CASES} more failing cases not shown)")
-    return CheckFailed("\n".join(_short(line) for line in lines[:MAX_MESSAGE_LINES]))
+    return CheckFailed("\n".join(line if line.startswith("This matches") else _short(line)
+                                 for line in lines[:MAX_MESSAGE_LINES]))
 
 
 def _short(line, width=200):
@@ -525,14 +530,22 @@ def check(function, name, *, hidden=False):
     Prints a one-line success message, or raises ``CheckFailed`` that says what is wrong.
     """
     __tracebackhide__ = True
-    from autograder.cases import case_set as find_case_set
     if not callable(function):
         raise CheckFailed(f"{name}: expected a function, got {type(function).__name__}")
-    case_set = find_case_set(name)
-    cases = case_set.hidden_cases(NOTEBOOK_HIDDEN_SEED) if hidden else case_set.visible()
     namespace = getattr(function, "__globals__", {})
-    verdicts = [judge(case_set, case, run_case(function, case, namespace), number=i + 1, total=len(cases), hidden=hidden)
-                for i, case in enumerate(cases)]
+    if bundled.available():  # the student bundle: visible cases as data, hidden ones run when graded
+        if hidden:
+            print(bundled.HIDDEN_NOTE.format(name=name))
+            return
+        cases = bundled.visible_cases(name)
+    else:
+        from autograder.cases import case_set as find_case_set
+        case_set = find_case_set(name)
+        drawn = case_set.hidden_cases(NOTEBOOK_HIDDEN_SEED) if hidden else case_set.visible()
+        cases = [(case_set, case, None) for case in drawn]
+    verdicts = [judge(case_set, case, run_case(function, case, namespace), number=i + 1, total=len(cases),
+                      hidden=hidden, expected=expected)
+                for i, (case_set, case, expected) in enumerate(cases)]
     failed = failure(verdicts, name, hidden)
     if failed:
         raise failed
@@ -542,8 +555,14 @@ def check(function, name, *, hidden=False):
 def check_answer(value, name, *, hidden=False):
     """Test cell entry point for a numeric answer stored in a variable."""
     __tracebackhide__ = True
-    from autograder.cases import answer as find_answer
-    verdict = judge_answer(find_answer(name), value, hidden=hidden)
+    if bundled.available():
+        verdict = judge_answer(bundled.answer(name), value, hidden=False)
+        if verdict.passed and hidden:
+            print(bundled.HIDDEN_NOTE.format(name=name))
+            return
+    else:
+        from autograder.cases import answer as find_answer
+        verdict = judge_answer(find_answer(name), value, hidden=hidden)
     if not verdict.passed:
         raise CheckFailed(verdict.message)
     print(answer_success_message(name, hidden))

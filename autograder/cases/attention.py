@@ -24,6 +24,10 @@ def _keys_transposed(K):
     return np.swapaxes(np.asarray(K, dtype=np.float64), -1, -2)
 
 
+def _keys_with_every_axis_reversed(Q, K, V, mask=None):
+    return _attention_from_scores(np.asarray(Q) @ np.asarray(K).T / np.sqrt(np.shape(Q)[-1]), V, mask)
+
+
 def _unscaled(Q, K, V, mask=None):
     return _attention_from_scores(np.asarray(Q) @ _keys_transposed(K), V, mask)
 
@@ -80,6 +84,16 @@ def _additive_without_softmax(q, K, V, W_q, W_k, w_v):
     return scores @ V, scores
 
 
+def _additive_tanh_of_each_projection(q, K, V, W_q, W_k, w_v):
+    weights = softmax((np.tanh(q @ W_q) + np.tanh(K @ W_k)) @ w_v)
+    return weights @ V, weights
+
+
+def _additive_context_from_keys(q, K, V, W_q, W_k, w_v):
+    _, weights = ref.additive_attention(q, K, V, W_q, W_k, w_v)
+    return weights @ K, weights
+
+
 def _additive_tanh_after_w_v(q, K, V, W_q, W_k, w_v):
     weights = softmax(np.tanh((q @ W_q + K @ W_k) @ w_v))
     return weights @ V, weights
@@ -107,6 +121,11 @@ def _hard_last_on_ties(scores, V):
     scores = np.asarray(scores)
     best = len(scores) - 1 - int(np.argmax(scores[::-1]))
     return np.asarray(V)[best], _one_hot(len(scores), best)
+
+
+def _hard_every_maximum(scores, V):
+    weights = (np.asarray(scores) == np.max(scores)).astype(np.float64)
+    return weights @ V, weights
 
 
 def _hard_argmin(scores, V):
@@ -257,6 +276,8 @@ CASE_SETS = (
         exp_overflow=True,
         mistakes=(
             Mistake("the scores are not divided by sqrt(d_k)", _unscaled),
+            Mistake("K.T reverses every axis of a batched K; transpose only the last two: np.swapaxes(K, -1, -2)",
+                    _keys_with_every_axis_reversed),
             Mistake("the scores are divided by d_k instead of sqrt(d_k)", _scaled_by_d_k),
             Mistake("the softmax runs over the queries (axis -2) instead of the keys (axis -1)",
                     _softmax_over_queries),
@@ -277,6 +298,10 @@ CASE_SETS = (
             Mistake("tanh is missing: score_i = w_v @ tanh(q @ W_q + K[i] @ W_k)", _additive_without_tanh),
             Mistake("the scores are used as weights without a softmax", _additive_without_softmax),
             Mistake("tanh is applied after w_v instead of before it", _additive_tanh_after_w_v),
+            Mistake("tanh is applied to each projection separately; it applies to their sum, "
+                    "tanh(q @ W_q + K[i] @ W_k)", _additive_tanh_of_each_projection),
+            Mistake("the context is a weighted sum of the keys; it is the weighted sum of the values V",
+                    _additive_context_from_keys),
         ),
     ),
     CaseSet(
@@ -294,6 +319,8 @@ CASE_SETS = (
         mistakes=(
             Mistake("on a tie the last maximum wins; the first must (as np.argmax)", _hard_last_on_ties),
             Mistake("the key with the lowest score is chosen", _hard_argmin),
+            Mistake("every key equal to the maximum gets weight 1 (scores == max); on a tie only the first one does",
+                    _hard_every_maximum),
             Mistake("the weights are a softmax (soft attention), not one-hot", _hard_soft_weights),
         ),
     ),

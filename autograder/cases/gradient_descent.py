@@ -57,6 +57,11 @@ def _n_steps_rows(grad, x0, lr, n_steps):
     return ref.gradient_descent(grad, x0, lr, n_steps)[:-1] if n_steps else np.asarray(x0, dtype=np.float64)[None]
 
 
+def _mse_square_of_mean(w, X, y):
+    _, grad = ref.mse_loss_and_grad(w, X, y)
+    return np.mean(np.asarray(X) @ w - y) ** 2, grad
+
+
 def _mse_half(w, X, y):
     loss, grad = ref.mse_loss_and_grad(w, X, y)
     return loss / 2.0, grad / 2.0
@@ -83,7 +88,7 @@ def _sgd_variant(X, y, w0, lr, batch_size, n_epochs, seed, *, shuffle="every epo
             perm = legacy.permutation(n)
         else:
             perm = np.arange(n)
-        stop = n - n % batch_size if drop_last else n
+        stop = n - n % batch_size if drop_last == True else n - batch_size if drop_last == "one more" else n
         for start in range(0, stop, batch_size):
             batch = perm[start:start + batch_size]
             grad = gradient(w, X[batch], y[batch])[1]
@@ -95,8 +100,7 @@ def _sgd_variant(X, y, w0, lr, batch_size, n_epochs, seed, *, shuffle="every epo
 
 
 #: minibatch_sgd is graded on its own arithmetic: a wrong mse_loss_and_grad it calls is its own mistake.
-_OWN_GRADIENT = (" (minibatch_sgd is graded on its own: if it calls your mse_loss_and_grad, that function's mistake "
-                 "is repeated here; compute the batch gradient inside minibatch_sgd)")
+_OWN_GRADIENT = " (graded on its own: compute it here, not with your mse_loss_and_grad)"
 
 
 def _regression(rng, n, d, noise=0.1):
@@ -186,6 +190,8 @@ CASE_SETS = (
             Mistake("the gradient is missing the 1/N of the mean (the loss has it)", _mse_gradient_summed),
             Mistake("loss and gradient are sums over the examples, not means (divide by N)", _mse_summed),
             Mistake("the gradient has the wrong sign: the residual is X @ w - y", _mse_gradient_sign),
+            Mistake("computed mean(r) ** 2, the square of the mean residual; the loss is the mean of the squares, "
+                    "mean(r ** 2)", _mse_square_of_mean),
             Mistake("computed half the mean squared error (the 1/2 convention); this loss has no 1/2", _mse_half),
         ),
     ),
@@ -198,6 +204,8 @@ CASE_SETS = (
                     lambda *a: _sgd_variant(*a, shuffle="never")),
             Mistake("dropped the last, shorter batch: every example is used once per epoch",
                     lambda *a: _sgd_variant(*a, drop_last=True)),
+            Mistake("the loop over batches stops early (range(0, N - batch_size, batch_size)): it must reach every "
+                    "start below N", lambda *a: _sgd_variant(*a, drop_last="one more")),
             Mistake("recorded the loss before each epoch; losses[e] is the loss after epoch e",
                     lambda *a: _sgd_variant(*a, loss_before=True)),
             Mistake("divided the batch gradient by N instead of by the batch size",

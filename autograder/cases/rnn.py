@@ -44,16 +44,29 @@ def _step_sigmoid(x, h_prev, Wx, Wh, b):
     return sigmoid(x @ Wx + h_prev @ Wh + b)
 
 
+def _step_bias_outside_tanh(x, h_prev, Wx, Wh, b):
+    return np.tanh(x @ Wx + h_prev @ Wh) + b
+
+
+def _step_relu(x, h_prev, Wx, Wh, b):
+    return np.maximum(0.0, x @ Wx + h_prev @ Wh + b)
+
+
 # --- classic mistakes of lstm_step_forward: the right gates, wrongly wired ---
 
-def _lstm_with(order=ref.LSTM_GATES, *, forget=True, squash_cell=True,
-               candidate_tanh=True, shown_cell="c_next"):
+def _lstm_with(order=ref.LSTM_GATES, *, forget=True, squash_cell=True, candidate_tanh=True, shown_cell="c_next",
+               input_gate=True, gate=sigmoid, forget_as="f", tanh_outside_o=False, interleaved=False):
     def step(x, h_prev, c_prev, Wx, Wh, b):
-        blocks = dict(zip(order, np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)))
-        i, f, o = sigmoid(blocks["input"]), sigmoid(blocks["forget"]), sigmoid(blocks["output"])
+        a = x @ Wx + h_prev @ Wh + b
+        blocks = dict(zip(order, np.split(a, 4, axis=1) if not interleaved
+                          else np.moveaxis(a.reshape(len(a), -1, 4), 2, 0)))
+        i, f, o = gate(blocks["input"]), gate(blocks["forget"]), gate(blocks["output"])
         g = np.tanh(blocks["candidate"]) if candidate_tanh else sigmoid(blocks["candidate"])
-        c_next = (f * c_prev if forget else 0.0) + i * g
+        kept = f if forget_as == "f" else 1.0 - f
+        c_next = (kept * c_prev if forget else 0.0) + (i * g if input_gate else g)
         shown = c_next if shown_cell == "c_next" else c_prev
+        if tanh_outside_o:
+            return np.tanh(o * shown), c_next
         return o * (np.tanh(shown) if squash_cell else shown), c_next
     return step
 
@@ -161,6 +174,8 @@ CASE_SETS = (
             Mistake("swapped Wx and Wh: the input goes through Wx, the previous state through Wh",
                     _step_weights_swapped),
             Mistake("used a sigmoid where the cell uses tanh", _step_sigmoid),
+            Mistake("added b after the tanh; it goes inside: tanh(x Wx + h_prev Wh + b)", _step_bias_outside_tanh),
+            Mistake("used a ReLU where the cell uses tanh", _step_relu),
         ),
     ),
     CaseSet(
@@ -176,6 +191,14 @@ CASE_SETS = (
             Mistake("used a sigmoid for the candidate g; it is a tanh", _lstm_with(candidate_tanh=False)),
             Mistake("computed h_next from the old memory c_prev; it is o * tanh(c_next)",
                     _lstm_with(shown_cell="c_prev")),
+            Mistake("cut a into interleaved columns (reshape(N, H, 4)); the gates are four consecutive H-wide blocks "
+                    "a[:, :H], a[:, H:2H], ...", _lstm_with(interleaved=True)),
+            Mistake("left out the input gate: c_next = f * c_prev + i * g", _lstm_with(input_gate=False)),
+            Mistake("used tanh for the gates i, f, o; gates are sigmoids (between 0 and 1)", _lstm_with(gate=np.tanh)),
+            Mistake("kept (1 - f) of the old memory; the forget gate multiplies it directly: f * c_prev",
+                    _lstm_with(forget_as="1-f")),
+            Mistake("took tanh(o * c_next); the tanh comes first: h_next = o * tanh(c_next)",
+                    _lstm_with(tanh_outside_o=True)),
         ),
     ),
     CaseSet(

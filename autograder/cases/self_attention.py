@@ -75,6 +75,10 @@ def _self_causal_mask_multiplied(X, W_q, W_k, W_v, causal=False):
     return A @ V, A
 
 
+def _self_scaled_by_d_v(X, W_q, W_k, W_v, causal=False):
+    return _self_attention_with(X, W_q, W_k, W_v, divisor=np.sqrt(W_v.shape[1]), mask=_causal(X, causal))
+
+
 def _self_causal_ignored(X, W_q, W_k, W_v, causal=False):
     return ref.self_attention(X, W_q, W_k, W_v)
 
@@ -104,6 +108,10 @@ def _multi_head_scaled_by_d_model(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _multi_head_with(X, W_q, W_k, W_v, W_o, n_heads, causal, divisor=np.sqrt(X.shape[1]))
 
 
+def _multi_head_scaled_by_n_heads(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    return _multi_head_with(X, W_q, W_k, W_v, W_o, n_heads, causal, divisor=np.sqrt(n_heads))
+
+
 def _multi_head_split_by_rows(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _multi_head_with(X, W_q, W_k, W_v, W_o, n_heads, causal, split=_heads_by_rows)
 
@@ -117,6 +125,14 @@ def _multi_head_interleaved(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
 
 def _multi_head_split_interleaved(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _multi_head_with(X, W_q, W_k, W_v, W_o, n_heads, causal, split=_heads_by_columns_interleaved)
+
+
+def _multi_head_softmax_over_queries(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    Q, K, V = (ref.split_heads(X @ W, n_heads) for W in (W_q, W_k, W_v))
+    scores = Q @ K.transpose(0, 2, 1) / np.sqrt(Q.shape[-1])
+    if causal:
+        scores = np.where(ref.causal_mask(len(X)), scores, -np.inf)
+    return ref.merge_heads(softmax(scores, axis=-2) @ V) @ W_o
 
 
 def _multi_head_without_W_o(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
@@ -163,6 +179,13 @@ def _by_hand_rounded(X, W_Q, W_K, W_V):
 
 def _by_hand_without_floor(X, W_Q, W_K, W_V):
     return _by_hand_with(X, W_Q, W_K, W_V, scale=lambda s: s / 2)
+
+
+def _by_hand_normalised_by_total(X, W_Q, W_K, W_V):
+    Q, K, V = W_Q @ X, W_K @ X, W_V @ X
+    powers = 3.0 ** np.floor(K.T @ Q / 2)
+    A = powers / powers.sum()
+    return A, V @ A
 
 
 def _by_hand_z_transposed(X, W_Q, W_K, W_V):
@@ -277,6 +300,7 @@ CASE_SETS = (
             Mistake("the causal mask is applied after the softmax, so rows no longer sum to 1",
                     _self_causal_after_softmax),
             Mistake("causal=True is ignored", _self_causal_ignored),
+            Mistake("the scores are divided by sqrt(d_v) (W_v.shape[1]); d_k is W_k.shape[1]", _self_scaled_by_d_v),
             Mistake("the scores are K Q^T; row i must hold query i's scores, Q K^T", _self_scores_transposed),
             Mistake("the causal mask also hides the diagonal (j < i): token i may attend to itself; row 0, left "
                     "with no key, becomes 0 / 0 = nan", _self_causal_without_diagonal),
@@ -295,6 +319,10 @@ CASE_SETS = (
             Mistake("the heads take every n_heads-th column; head h takes the consecutive columns "
                     "h*d_head:(h+1)*d_head", _multi_head_interleaved),
             Mistake("the output projection W_o is missing", _multi_head_without_W_o),
+            Mistake("the scores are divided by sqrt(n_heads); each head uses its own size sqrt(d_head)",
+                    _multi_head_scaled_by_n_heads),
+            Mistake("each head's softmax normalises the columns; each row (one query) must sum to 1",
+                    _multi_head_softmax_over_queries),
             Mistake("each head takes every n_heads-th column (h::n_heads); head h takes the consecutive columns "
                     "h*d_head:(h+1)*d_head", _multi_head_split_interleaved),
             Mistake("causal=True is ignored", _multi_head_causal_ignored),
@@ -312,6 +340,8 @@ CASE_SETS = (
             Mistake("x / 2 is truncated toward zero; floor rounds down, so floor(-1.5) = -2", _by_hand_truncated),
             Mistake("x / 2 is rounded to the nearest integer instead of floored", _by_hand_rounded),
             Mistake("Z = V A^T; the exercise computes Z = V A", _by_hand_z_transposed),
+            Mistake("divided by the sum of every entry; each column is divided by its own sum",
+                    _by_hand_normalised_by_total),
             Mistake("exponentiated with base e; the exercise uses 3 ** floor(score / 2)", _by_hand_base_e),
             Mistake("the floor is missing: the exercise uses 3 ** floor(score / 2)", _by_hand_without_floor),
         ),

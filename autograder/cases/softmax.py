@@ -47,6 +47,17 @@ def _softmax_sum_along_first_axis(x, axis=-1):
     return exps / np.sum(exps, axis=0, keepdims=True)
 
 
+def _softmax_max_in_numerator_only(x, axis=-1):
+    x = np.asarray(x, dtype=np.float64)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return np.exp(shifted) / np.sum(np.exp(x), axis=axis, keepdims=True)
+
+
+def _jacobian_inner_product(x):
+    s = ref.softmax(x)
+    return np.diag(s) - s @ s
+
+
 def _log_softmax_max_dropped_from_first_term(x, axis=-1):
     x = np.asarray(x, dtype=np.float64)
     shifted = x - np.max(x, axis=axis, keepdims=True)
@@ -230,6 +241,8 @@ CASE_SETS = (
             Mistake("took the max along `axis` but the sum along axis 0: both run along `axis`",
                     _softmax_sum_along_first_axis),
             Mistake(_KEEPDIMS, _softmax_without_keepdims),
+            Mistake("subtracted the max in the numerator only: numerator and denominator both use exp(x - max)",
+                    _softmax_max_in_numerator_only),
             Mistake(_KEEPDIMS, _softmax_max_without_keepdims),
             Mistake("no max subtraction, so exp overflows on large logits", _naive_softmax),
             Mistake("subtracted the maximum of the whole array instead of each row's: rows far below it underflow",
@@ -259,6 +272,7 @@ CASE_SETS = (
                     "product np.outer(s, s)", _jacobian_diag_minus_squares),
             Mistake("the sign is flipped: the Jacobian is diag(s) - s s^T", _jacobian_sign_flipped),
             Mistake("used np.outer(s, 1 - s); the second term is np.outer(s, s)", _jacobian_outer_with_one_minus_s),
+            Mistake("used s @ s, a single number; the second term is the matrix np.outer(s, s)", _jacobian_inner_product),
         ),
     ),
     CaseSet(
