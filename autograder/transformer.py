@@ -104,16 +104,16 @@ def layer_norm(x, gamma, beta, eps=1e-5):
 def layer_norm_backward(dy, x, gamma, eps=1e-5):
     r"""The gradients of ``layer_norm`` from the gradient ``dy`` of its output.
 
-    With :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` and :math:`g = dy \odot \gamma`, per row of
-    :math:`d` features:
+    With :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` and :math:`d\hat x = dy \odot \gamma` (the
+    gradient reaching :math:`\hat x`), per row of :math:`d` features:
 
     .. math:: \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
-              \left(g - \overline{g} - \hat x\, \overline{g \odot \hat x}\right),\qquad
+              \left(d\hat x - \overline{d\hat x} - \hat x\, \overline{d\hat x \odot \hat x}\right),\qquad
               \frac{\partial L}{\partial \gamma} = \sum_{\text{rows}} dy \odot \hat x,\qquad
               \frac{\partial L}{\partial \beta} = \sum_{\text{rows}} dy
 
     where a bar is the mean over the row's features: the mean and the variance both depend on every
-    :math:`x_j`, which removes from :math:`g` its mean and its component along :math:`\hat x`.
+    :math:`x_j`, which removes from :math:`d\hat x` its mean and its component along :math:`\hat x`.
     dy, x: ``(..., d)``; gamma: ``(d,)``. Returns ``(dx, dgamma, dbeta)``: ``dx`` like ``x``, the others
     ``(d,)``, summed over every leading axis.
     """

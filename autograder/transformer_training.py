@@ -3,8 +3,8 @@ r"""A tiny decoder-only Transformer trained in numpy, for chapter 8's page.
 Token ids ``(N, T)`` are embedded, sinusoidal positions are added, a few blocks of
 ``autograder.transformer`` transform the rows, and a softmax readout predicts one class per position:
 
-.. math:: X_0 = E[\text{tokens}] + P,\qquad X_{\ell+1} = \operatorname{block}_\ell(X_\ell),\qquad
-          \text{logits} = \operatorname{LN}(X_L)\, W_{out} + b_{out}
+.. math:: X_0 = E[\text{tokens}] + P,\qquad X_{b+1} = \operatorname{block}_b(X_b),\qquad
+          \text{logits} = \operatorname{LN}(X_{n_{blocks}})\, W_{out} + b_{out}
 
 The blocks run on a batch ``(N, T, d_model)`` at once; the backward passes are the chapter's own
 (``layer_norm_backward``, ``attention_backward``, the feed-forward layer's chain rule) and the
@@ -54,8 +54,8 @@ twinkle, twinkle, little star.
 def init_model(n_tokens, n_classes, d_model, d_ff, n_blocks, rng):
     r"""Random parameters of the model: embeddings :math:`\mathcal N(0, 1)`, blocks as ``init_block_params``.
 
-    The output projections of each block (``W_o``, ``W2``) are scaled by :math:`1/\sqrt{2 L}` for
-    :math:`L` blocks, so that the residual stream does not grow with depth at the start.
+    The output projections of each block (``W_o``, ``W2``) are scaled by :math:`1/\sqrt{2 n_{blocks}}`,
+    so that the residual stream does not grow with depth at the start.
     Returns the flat parameter dict.
     """
     params = {"embedding": rng.standard_normal((n_tokens, d_model))}
