@@ -2,5 +2,5 @@
 
 nbgrader stays the engine of record: its gradebook holds the grades and its course directory
 layout (``solutions/`` as source, ``notebooks/`` as release, ``submitted/``, ``autograded/``,
-``feedback/``) is kept, so ``nbgrader formgrader`` and manual grading keep working.
+``feedback/``) is kept, so the formgrader (a Jupyter server extension) and manual grading keep working.
 """

@@ -17,15 +17,18 @@ def main(context, root):
     """Release, grade and report on the graded notebooks of *Attention from first principles*.
 
     A layer over nbgrader: the gradebook and the course directory layout are nbgrader's, so
-    `nbgrader formgrader` and manual grading keep working. Run it from the course root.
+    the formgrader (a Jupyter server extension: open it from `jupyter lab`) and manual
+    grading keep working. Run it from the course root.
 
     \b
     A term, from the course root:
         course release                      # notebooks/ from solutions/, for every chapter
-        nbgrader collect ...                # or any way of filling submitted/<student>/<chapter>/
+        nbgrader release_assignment CH      # into the exchange; students fetch and submit
+        nbgrader collect CH                 # or nbgrader zip_collect CH: fills submitted/<student>/CH/
         course grade --jobs 2               # grade every submission, in a sandbox
         course feedback                     # feedback/<student>/<chapter>/*.html
-        course export                       # grades.csv for the LMS
+        nbgrader release_feedback CH        # into the exchange; students fetch_feedback
+        course export                       # grades.csv (--format canvas|moodle for their imports)
         course report                       # report.html: what to re-teach
     """
     course.put_nbgrader_on_path()
@@ -97,7 +100,7 @@ def grade(root, chapters, jobs, scheduler, timeout, memory_mb, students, force, 
 
     Grades every submission under submitted/<student>/<chapter>/ (nbgrader's layout), several at
     a time, like `nbgrader autograde`: the graded notebooks go to autograded/, the scores to
-    gradebook.db, so `nbgrader formgrader` and manual grading work as usual. Unlike nbgrader, the
+    gradebook.db, so the formgrader and manual grading work as usual. Unlike nbgrader, the
     tests are not run in the student's kernel: the student's code runs in a separate,
     resource-limited process, and the grader compares its outputs with the reference itself, so
     edited tests, patched checkers or calls to the reference package earn nothing. The test
@@ -271,7 +274,8 @@ def report(root, chapters, output):
     median scores; the distribution of scores per chapter; for each question the share of
     submissions earning all, some or none of its points; the classic mistakes the checking layer
     diagnosed, most frequent first, with the students who made them; the submissions whose
-    grading failed or stopped early; and, from the records of `course grade`, the test results
+    grading failed or stopped early; the answers still to grade by hand; the late submissions
+    and their penalty (scores are after it); and, from the records of `course grade`, the test results
     a submitted notebook showed that the trusted verdict contradicts, and the grader's flags
     (reference imported or copied, refused operations). Run it after `course grade`.
 
