@@ -258,12 +258,27 @@ def _excerpt(wrong, case_set):
     return lines
 
 
-def _symptoms(wrong, expected, got, case_set):
+#: Inputs this large make a naive exp overflow (or, very negative, underflow to 0 and then log 0).
+LARGE_INPUT = 100.0
+
+
+def _largest_input(arguments):
+    sizes = [0.0]
+    for value in arguments:
+        if isinstance(value, (tuple, list)):
+            sizes.append(_largest_input(value))
+        elif isinstance(value, (np.ndarray, float, int)) and not isinstance(value, bool) and np.size(value):
+            sizes.append(float(np.max(np.abs(value))))
+    return max(sizes)
+
+
+def _symptoms(wrong, expected, got, case_set, case):
     """What a generic look recognises in one wrong output (a sign, a factor, a transpose, an overflow)."""
     name = wrong.name
     if wrong.kind == "nonfinite":
-        return {f"{name} overflows: an exponential of a large number (subtract the maximum before exp)"} \
-            if case_set.exp_overflow and np.any(np.isinf(got) | np.isnan(got)) else set()
+        large = _largest_input([*case.args, *case.kwargs.values()]) >= LARGE_INPUT
+        return {"exp overflowed (or underflowed to 0 before a log) on large inputs: subtract the maximum before "
+                "exp, and compute a log-softmax as x - logsumexp"} if case_set.exp_overflow and large else set()
     if wrong.kind == "shape":
         if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T, rtol=1e-6, atol=1e-9):
             return {f"{name} is transposed"}
@@ -368,7 +383,7 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
         names = " and ".join(case_set.output_names) or "the outputs"
         symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
         found = [_Wrong(names, "are returned in the wrong order", kind="order")]
-    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set)
+    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case)
                   for wrong in found if wrong.expected is not None or wrong.kind == "shape"]
     if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output
         symptoms |= set().union(*per_output)
