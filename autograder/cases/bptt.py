@@ -297,7 +297,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     for t in range(T):
         h[:, t] = np.tanh(x[:, t] @ Wx + h0 @ Wh + b)
     return h, (x, h0, Wx, Wh, h)
-''', ("rnn_forward", "rnn_backward")),
+''', ("rnn_forward",)),
     StudentMistake("rnn_backward", "gradient from the next step not carried", '''
 def rnn_backward(dh, cache):
     x, h0, Wx, Wh, h = cache
