@@ -233,7 +233,8 @@ def _place(wrong, name, case_set):
     if word == "time step" and list(bad) == list(range(0, bad[-1] + 1)):
         return f" at {word}s 0 to {bad[-1]} (right after)" if bad[-1] > 0 else f" at {word} 0 only"
     shown = ", ".join(str(int(i)) for i in bad[:6]) + (", ..." if len(bad) > 6 else "")
-    return f" in {word}{'s' if len(bad) > 1 else ''} {shown} of 0..{size - 1}"
+    plural = ("entries" if word == "entry" else word + "s") if len(bad) > 1 else word
+    return f" in {plural} {shown} of 0..{size - 1}"
 
 
 def _excerpt(wrong, case_set):
