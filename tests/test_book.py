@@ -343,3 +343,75 @@ def test_pages_carry_the_copyright_line(built_book):
     for docname in ("index", *built_book.pages):
         footer = text_of(soup(built_book.html_dir / f"{docname}.html").select_one("footer.bd-footer-content"))
         assert f"© Copyright {copyright_holder}" in footer, docname
+
+
+@lru_cache(maxsize=None)
+def chapter_glue(docname):
+    """What one chapter glues, recomputed by executing its code afresh (see ``glued_values``)."""
+    values = glued_values([docname])
+    return {key: bundle["text/plain"] for (_, key), bundle in values.items() if set(bundle) == {"text/plain"}}
+
+
+def glued_number(docname, key):
+    return float(chapter_glue(docname)[key])
+
+
+def test_the_scaling_section_measures_the_gradient_that_reaches_the_query():
+    """Chapter 4's claim about sqrt(d_k), recomputed: the typical query, not the mean, loses its gradient."""
+    page = "book/04_dot_product_attention"
+    number = lambda key: glued_number(page, key)  # noqa: E731
+    # The variance of the raw scores is d_k; scaled, it is 1.
+    assert number("scale_var_unscaled_64") == pytest.approx(64, rel=0.1)
+    assert number("scale_var_scaled_256") == pytest.approx(1, rel=0.1)
+    # The mean hides the distribution: unscaled it is larger at d_k = 64 and still at 256...
+    assert number("scale_mean_unscaled_64") > 2 * number("scale_mean_scaled_64")
+    assert number("scale_mean_unscaled_256") > 2 * number("scale_mean_scaled_256")
+    # ...while the median query of the unscaled version gets a fifth of the scaled one's at d_k = 256,
+    assert number("scale_median_unscaled_256") < 0.3 * number("scale_median_scaled_256")
+    # the scaled distribution does not move with d_k,
+    for level in ("q10", "median", "q90"):
+        assert number(f"scale_{level}_scaled_256") == pytest.approx(number(f"scale_{level}_scaled_64"), rel=0.1)
+    # and the unscaled one is spread over orders of magnitude, a tenth of the queries taking most of the total.
+    assert number("scale_q90_unscaled_256") / number("scale_q10_unscaled_256") > 1e4
+    assert number("scale_top_share_unscaled_256") > 50 > 2 * number("scale_top_share_scaled_256")
+    assert 30 < number("scale_starved_256") < 70
+
+
+def test_every_figure_has_alt_text_that_describes_it(built_book):
+    for docname in chapter_pages(built_book):
+        if not CHAPTER_DOCNAME.match(docname) or int(Path(docname).name[:2]) > 7:
+            continue
+        for image in soup(built_book.page(docname)).select("article img"):
+            alt = image.get("alt", "")
+            assert len(alt) >= 60 and not alt.endswith((".png", ".svg")) and "_images" not in alt, (
+                f"{docname}: an image without a description: {alt!r}"
+            )
+
+
+# A numpy array printed into the prose: "[0.09   0.2447 0.6652]", "[nan nan nan]", "[[ 0.1 -0.2]".
+RAW_ARRAY = re.compile(r"\[\[?\s*(nan|-?inf|-?\d+\.\d*(e[-+]\d+)?)(\s+(nan|-?inf|-?\d+\.\d*(e[-+]\d+)?))+\s*\]")
+
+
+def test_chapters_show_numbers_formatted_and_end_with_titled_exercises_a_starred_one_and_a_summary(built_book):
+    for docname in chapter_pages(built_book):
+        if int(Path(docname).name[:2]) > 7:
+            continue
+        article = soup(built_book.page(docname)).select_one("article")
+        prose = " ".join(text_of(node) for node in article.select("p, li, td"))
+        assert not RAW_ARRAY.search(prose), f"{docname}: raw numpy output {RAW_ARRAY.search(prose).group()!r}"
+        titles = [text_of(title) for title in article.select("div.exercise > p.admonition-title")]
+        assert titles and all(re.fullmatch(r"Exercise \d+\.\d+ \(.+\)", title) for title in titles), (docname, titles)
+        assert any("star" in str(title) or "⋆" in str(title)
+                   for title in article.select("div.exercise > p.admonition-title")), f"{docname}: no starred exercise"
+        headings = [text_of(heading) for heading in article.select("h2")]
+        assert any("Summary" in heading for heading in headings), f"{docname} has no summary"
+        source = source_of(docname).read_text(encoding="utf-8")
+        assert "perf_counter" not in source, f"{docname} reports how long the build machine took"
+
+
+def test_bibliography_entries_carry_a_doi_or_a_link():
+    entries = re.split(r"\n(?=@)", (PROJECT / "book" / "references.bib").read_text(encoding="utf-8"))
+    for entry in entries:
+        if entry.strip().startswith("@"):
+            key = entry.split("{", 1)[1].split(",", 1)[0]
+            assert re.search(r"^\s*(doi|url)\s*=", entry, re.M), f"{key} has neither a DOI nor a link"
