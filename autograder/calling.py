@@ -164,7 +164,9 @@ def to_wire(value):
         return {"ndarray": base64.b64encode(buffer.getvalue()).decode("ascii")}
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, list):  # a list argument stays a list: a student's code may append to it
+        return {"list": [to_wire(item) for item in value]}
+    if isinstance(value, tuple):
         return {"tuple": [to_wire(item) for item in value]}
     if isinstance(value, dict):
         return {"dict": {str(key): to_wire(item) for key, item in value.items()}}
@@ -189,6 +191,8 @@ def from_wire(data):
         return np.load(io.BytesIO(base64.b64decode(payload)), allow_pickle=False)
     if kind == "tuple":
         return tuple(from_wire(item) for item in payload)
+    if kind == "list":
+        return [from_wire(item) for item in payload]
     if kind == "dict":
         return {key: from_wire(item) for key, item in payload.items()}
     if kind == "fn":

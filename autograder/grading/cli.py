@@ -57,13 +57,17 @@ def release(root, chapters):
     """Generate the student version of CHAPTERS (default: all) from solutions/ into notebooks/.
 
     Runs `nbgrader generate_assignment --force` for each chapter: solutions are replaced by
-    stubs, hidden tests removed, and the gradebook records the assignment.
+    stubs, hidden tests removed, and the gradebook records the assignment. Then writes the
+    student bundle, student_bundle/attention_course_student-<version>-py3-none-any.whl: what a
+    class installs (`pip install <that file>`) to run the notebooks' visible tests, with no
+    reference implementation, hidden case or answer inside.
 
     \b
     Examples:
         course release
         course release 01_chain_rule 02_gradient_descent
     """
+    from autograder.grading import bundle
     from autograder.grading.release import ReleaseFailed, release as generate
 
     try:
@@ -72,6 +76,8 @@ def release(root, chapters):
             click.echo(f"released {name} -> notebooks/{name}/")
     except (ValueError, ReleaseFailed) as error:
         raise click.ClickException(str(error)) from None
+    wheel = bundle.build(root, course.chapters(root))
+    click.echo(f"student bundle -> {wheel.relative_to(root)} (students: pip install {wheel.name})")
 
 
 @main.command()

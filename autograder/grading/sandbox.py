@@ -259,6 +259,21 @@ class Sandbox:
 
 
 def _kill(process):
+    """Stop a sandbox and everything in it before returning.
+
+    The PID namespace's first process is bubblewrap's child; killing it makes the kernel kill every
+    other process of the namespace, and bubblewrap (ours) then reaps it and exits. Killing our
+    bubblewrap first would leave that to the system's init, a moment later.
+    """
+    for child in _children(process.pid):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        process.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -268,6 +283,13 @@ def _kill(process):
         stream.close()
     if process.scratch:
         shutil.rmtree(process.scratch, ignore_errors=True)
+
+
+def _children(pid):
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _exchange(process, job):
@@ -442,7 +464,7 @@ def _call_record(record, call):
 
 def _outcome(wired):
     """One wired ``calling.Outcome``, rebuilt; an unreadable one becomes an error outcome."""
-    unreadable = {"outcome": [None, "the grader could not read what your function returned", {"tuple": []}, [], ""]}
+    unreadable = {"outcome": [None, "the grader could not read what your function returned", {"list": []}, [], ""]}
     if not isinstance(wired, dict) or list(wired) != ["outcome"]:
         return unreadable
     payload = wired["outcome"]
@@ -451,13 +473,13 @@ def _outcome(wired):
     value, error, modified, caught, output = payload
     if error is not None:
         return {"outcome": [None, _text(error, 2000) if isinstance(error, str) else "your function raised an error",
-                            {"tuple": []}, [], ""]}
+                            {"list": []}, [], ""]}
     if not _plain_wire(value, MAX_DEPTH):
-        return {"outcome": [None, "your function returned something that is not numbers", {"tuple": []}, [], ""]}
-    changed = modified.get("tuple") if isinstance(modified, dict) and list(modified) == ["tuple"] else []
+        return {"outcome": [None, "your function returned something that is not numbers", {"list": []}, [], ""]}
+    changed = next(iter(modified.values())) if isinstance(modified, dict) and list(modified) in (["list"], ["tuple"]) else []
     changed = [m for m in changed if type(m) is int or (isinstance(m, str) and m.isidentifier())][:20] \
         if isinstance(changed, list) else []
-    return {"outcome": [value, None, {"tuple": changed}, _strings(caught), _text(output, 2000)]}
+    return {"outcome": [value, None, {"list": changed}, _strings(caught), _text(output, 2000)]}
 
 
 def _plain_wire(value, depth):
