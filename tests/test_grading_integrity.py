@@ -108,6 +108,8 @@ def _class(root):
         ''')
     notebooks["lies-about-equality"] = _edited(root, _set("softmax", class_of_liars))
 
+    notebooks["memorises-visible-outputs"] = _edited(root, _set("softmax", _memorised_softmax()))
+
     notebooks["loops-forever"] = _edited(root, _set("log_softmax", "def log_softmax(x, axis=-1):\n    while True:\n        pass\n"))
     notebooks["sleeps"] = add_cell_after(solved_notebook(root), "test_softmax_hidden", "import time\ntime.sleep(3600)")
     notebooks["allocates"] = add_cell_after(solved_notebook(root), "imports",
@@ -165,6 +167,23 @@ def _class(root):
     notebooks["malformed-json"] = b'{"cells": [{"cell_type": "code", "source": '
     notebooks["empty-file"] = b""
     return notebooks
+
+
+def _memorised_softmax():
+    """A softmax that looks the notebook's visible inputs up in a table of their outputs, zeros otherwise."""
+    from autograder.cases import case_set
+    from autograder.checking import expected_output
+    softmax = case_set("softmax")
+    table = [(case.args[0].tolist(), case.args[1] if len(case.args) > 1 else case.kwargs.get("axis", -1),
+              expected_output(softmax, case).tolist()) for case in softmax.visible()]
+    return textwrap.dedent(f"""
+        TABLE = {table!r}
+        def softmax(x, axis=-1):
+            for inputs, axis_seen, output in TABLE:
+                if np.shape(x) == np.shape(inputs) and np.array_equal(x, inputs) and axis == axis_seen:
+                    return np.array(output)
+            return np.zeros_like(np.asarray(x, dtype=float))
+        """)
 
 
 def _honest_class(root):
@@ -366,7 +385,8 @@ def test_edited_emptied_deleted_tests_and_changed_points_are_graded_as_untouched
     assert "CheckFailed" in [o.get("ename") for o in graded_outputs(root, "wrong-deletes-tests", "test_softmax")]
 
 
-@pytest.mark.parametrize("student", ["patches-everything", "silences-errors", "lies-about-equality"])
+@pytest.mark.parametrize("student", ["patches-everything", "silences-errors", "lies-about-equality",
+                                     "memorises-visible-outputs"])
 def test_patching_silencing_or_lying_gains_nothing(graded, student):
     root = graded.root
     assert lost_cells(root, student) == SOFTMAX_TESTS

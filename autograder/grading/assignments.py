@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from autograder import cases as registry
 from autograder.calling import to_wire
 from autograder.checking import expected_output
 from autograder.grading.questions import parse_code
+from autograder.grading.redraw import redraw_case
 
 SECRET_FILE = ".grading_secret"
 CHECK_FUNCTIONS = ("check", "check_answer")
@@ -244,7 +246,11 @@ def _build_cases(assignment, seed):
                 key = (check.name, check.hidden)
                 if check.function == "check" and key not in assignment.cases:
                     case_set = registry.case_set(check.name)
-                    built = case_set.hidden_cases(seed) if check.hidden else case_set.visible()
+                    if check.hidden:
+                        built = case_set.hidden_cases(seed)
+                    else:  # what the notebook showed, with values it did not show (``redraw``)
+                        rng = np.random.default_rng([seed, *check.name.encode()])
+                        built = [redraw_case(check.name, case, rng) for case in case_set.visible()]
                     assignment.cases[key] = built
                     assignment.wired_cases[key] = [to_wire(case) for case in built]
                     assignment.expected[key] = [expected_output(case_set, case) for case in built]
