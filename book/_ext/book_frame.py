@@ -17,9 +17,12 @@ For a MyST markdown page the notebook is the page as executed by the build, its 
 plain Jupyter markdown (``launch_notebook``): numbers, figures, equation numbers and solutions
 (folded) as the page shows them.
 
-Valid pages. sphinx-exercise gives every exercise and solution body the same id
+Valid, accessible pages. sphinx-exercise gives every exercise and solution body the same id
 (``exercise-content``, ``solution-content``); each gets its own id here, from its label. Images take
-no fixed height, so a figure scaled down to a narrow column keeps its proportions.
+no fixed height, so a figure scaled down to a narrow column keeps its proportions. The navigation's
+expand buttons (a ``<summary>`` holding only an icon) get a name; bibliography entries are list
+items of their list (docutils marks them ``doc-biblioentry``, a role deprecated in favour of
+``listitem``, inside a ``role="list"`` that may hold list items only).
 
 Thebe is switched off: the book runs code on Binder and Colab, and sphinx-thebe, which Jupyter Book
 always loads, would otherwise put the configuration of a template repository on every page.
@@ -48,6 +51,9 @@ WIDGET_STATE_MIMETYPE = "application/vnd.jupyter.widget-state+json"
 # sphinx-exercise's fixed ids, and the parts of sphinx-thebe that remain when thebe is off.
 REPEATED_IDS = ("exercise-content", "solution-content")
 THEBE_SIGNS = ("x-thebe-config", "kernelName =", "THEBE_JS_URL", "sphinx-thebe")
+# pydata-sphinx-theme's expand button of a navigation entry, which has no text of its own.
+UNNAMED_TOGGLE = '<summary><span class="toctree-toggle" role="presentation">'
+NAMED_TOGGLE = '<summary aria-label="Show or hide the sections of this entry"><span class="toctree-toggle" role="presentation">'
 # The notebook interfaces sphinx-book-theme knows, and the URL prefix each opens a file with.
 INTERFACE_PREFIXES = {"classic": "tree", "jupyterlab": "lab/tree"}
 
@@ -57,6 +63,8 @@ def setup(app):
     app.add_config_value("launch_notebooks_branch", "gh-pages", "html", types=[str])
     app.connect("html-page-context", tidy_page_scripts, priority=502)
     app.connect("html-page-context", add_launch_notebook, priority=502)
+    app.connect("html-page-context", name_page_controls, priority=502)
+    app.connect("build-finished", name_navigation_toggles)
     # After sphinx-thebe's own handler (500), which adds its configuration to every page.
     app.connect("doctree-resolved", tidy_doctree, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -132,6 +140,26 @@ def tidy_doctree(app, doctree, docname):
             raw.parent.remove(raw)
 
 
+def name_page_controls(app, pagename, templatename, context, doctree):
+    """Bibliography entries become list items of their list."""
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def name_navigation_toggles(app, exception):
+    """Give the navigation's expand buttons a name, in every page written.
+
+    The theme renders the navigation inside its templates, after every page hook has run, so the
+    written pages are edited; the edit is idempotent, so pages an incremental build kept are fine.
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if UNNAMED_TOGGLE in html:
+            page.write_text(html.replace(UNNAMED_TOGGLE, NAMED_TOGGLE), encoding="utf-8")
+
+
 def tidy_page_scripts(app, pagename, templatename, context, doctree):
     """Drop saved widget state, repeated scripts and thebe from the page.
 
@@ -167,13 +195,20 @@ def page_notebook(app, pagename):
     source = Path(app.env.doc2path(pagename))
     if source.suffix == ".ipynb":
         return nbformat.read(source, as_version=4), source.suffix
-    executed = read_myst_markdown_notebook(source.read_text(encoding="utf-8"), path=source)
+    # The notebook as myst-nb read it for this page (written to jupyter_execute/, with or without
+    # outputs), so the launch notebook matches the page even if the source changes during the build.
+    executed_dir = Path(app.outdir).parent / OUTPUT_FOLDER
+    read_path = executed_dir / f"{pagename}.ipynb"
+    if read_path.exists():
+        executed = nbformat.read(read_path, as_version=4)
+    else:
+        executed = read_myst_markdown_notebook(source.read_text(encoding="utf-8"), path=source)
     cache_path = app.env.mystnb_config.execution_cache_path
     if cache_path and Path(cache_path).exists():
         # A page with no code cell is not executed, hence not in the cache.
         with suppress(KeyError):
             _, executed = get_cache(cache_path).merge_match_into_notebook(executed)
-    glue_path = Path(app.outdir).parent / OUTPUT_FOLDER / f"{pagename}.glue.json"
+    glue_path = executed_dir / f"{pagename}.glue.json"
     glue_values = json.loads(glue_path.read_text(encoding="utf-8")) if glue_path.exists() else {}
     return clean_notebook(app, pagename, executed, glue_values), source.suffix
 
