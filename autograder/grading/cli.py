@@ -296,6 +296,43 @@ def report(root, chapters, output):
     click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("chapters", nargs=-1)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="Share of each student's own code that must be shared to list a pair.")
+@click.option("--min-tokens", type=click.IntRange(min=1), default=150, show_default=True,
+              help="Shared code, in tokens, below which a pair is not listed (one short function is alike by necessity).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="similarity.html", show_default=True,
+              help="HTML file to write, relative to the course root.")
+@pass_root
+def similarity(root, chapters, threshold, min_tokens, output):
+    """List pairs of submissions of CHAPTERS (default: all) whose code is suspiciously alike.
+
+    Compares, for every pair of students, the code they wrote in each answer (names, comments and
+    layout normalised; the release's stubs and the model solution set aside), with copydetect's
+    winnowing fingerprints. Writes a page with each listed pair side by side, shared code marked,
+    and prints the pairs. Alike is not proof: read both submissions before you act.
+
+    \b
+    Examples:
+        course similarity
+        course similarity 07_self_attention --threshold 0.6
+    """
+    import warnings
+
+    from autograder.grading.similarity import similar_pairs, write_page
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # copydetect warns about every pair that shares nothing
+        pairs, compared = similar_pairs(root, course.chapters(root, chapters), threshold, min_tokens)
+    path = root / output
+    write_page(root, pairs, compared, threshold, min_tokens, path)
+    for pair in pairs:
+        click.echo(f"{pair.chapter}: {pair.students[0]} and {pair.students[1]}: {pair.score:.0%} shared "
+                   f"({pair.shared_tokens} tokens)")
+    click.echo(f"{len(pairs)} of {compared} pairs listed; wrote {path}")
+
+
 @main.command("simulate-class")
 @click.argument("chapters", nargs=-1)
 @click.option("--copies", type=click.IntRange(min=1), default=1, show_default=True,
