@@ -8,7 +8,7 @@ from autograder import cases as registry
 from autograder.calling import plain, run_case
 from autograder.checking import expected_output, judge
 from autograder.grading.course import chapters
-from autograder.grading.redraw import redraw_case
+from autograder.grading.redraw import _own_redraws, redraw_case
 from autograder.inputs import Fn
 from conftest import PROJECT
 
@@ -55,7 +55,8 @@ def test_memorised_visible_outputs_fail_and_the_reference_passes_the_redrawn_cas
     for seed in SEEDS:
         rng = np.random.default_rng([seed, *case_set.name.encode()])
         redrawn = [redraw_case(case_set.name, case, rng) for case in case_set.visible()]
-        assert [case.label for case in redrawn] == [case.label for case in case_set.visible()]
+        if case_set.name not in _own_redraws():  # a case module's own redraw may say what it changed
+            assert [case.label for case in redrawn] == [case.label for case in case_set.visible()]
         assert all(v.passed for v in _verdicts(case_set, case_set.reference, redrawn)), seed
         assert not all(v.passed for v in _verdicts(case_set, memorised, redrawn)), seed
 

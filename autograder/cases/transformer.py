@@ -231,11 +231,19 @@ def _normal(rng, shape, scale=1.0):
 
 
 def _positions_visible():
+    # widths other than the question's d_model = 4, whose row 1 is the answer to `position_1`
     return [
-        Case("3 positions, d_model = 4", (3, 4)),
+        Case("3 positions, d_model = 6", (3, 6)),
         Case("4 positions, d_model = 2 (one sine/cosine pair)", (4, 2)),
-        Case("5 positions, d_model = 8", (5, 8)),
+        Case("5 positions, d_model = 10", (5, 10)),
     ]
+
+
+def _positions_redrawn(case, rng):
+    """A visible case as the grader runs it: the same width, a few more positions (sizes are all it has)."""
+    n, d_model = case.args
+    more = n + int(rng.integers(2, 6))
+    return Case(case.label.replace(f"{n} positions", f"{more} positions"), (more, d_model), case.kwargs)
 
 
 def _positions_hidden(rng):
@@ -248,7 +256,7 @@ def _positions_hidden(rng):
 
 
 def _layer_norm_visible():
-    x = np.array([[1.0, 2.0, 3.0, 6.0], [0.0, -1.0, 1.0, 0.0]])
+    x = np.array([[1.0, 2.0, 4.0, 5.0], [0.0, -1.0, 1.0, 0.0]])  # not QUESTION_ROW, the question's own row
     return [
         Case("2 rows of 4, gamma = 1, beta = 0", (x, np.ones(4), np.zeros(4))),
         Case("the same rows with a scale and a shift",
@@ -489,6 +497,9 @@ def _score_gradient_by_hand():
     dA = np.array([1.0, 0.0])
     return ref.softmax_backward(A, dA)
 
+
+#: how the grader redraws a visible case that has nothing but sizes (``autograder.grading.redraw``)
+REDRAW = {"sinusoidal_positions": _positions_redrawn}
 
 ANSWERS = (
     Answer("position_1", lambda: ref.sinusoidal_positions(2, 4)[1], atol=1e-3, shape=(4,),
