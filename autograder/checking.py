@@ -13,6 +13,7 @@ own process: one verdict, two places to run the student's code.
 
 import inspect
 import itertools
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -259,6 +260,9 @@ def _excerpt(wrong, case_set):
     return lines
 
 
+#: Separates the output's name from what is wrong with it in a symptom, until ``diagnose`` words it.
+_OF = "\x00"
+
 #: Inputs this large make a naive exp overflow (or, very negative, underflow to 0 and then log 0).
 LARGE_INPUT = 100.0
 
@@ -276,23 +280,43 @@ def _largest_input(arguments):
 def _symptoms(wrong, expected, got, case_set, case):
     """What a generic look recognises in one wrong output (a sign, a factor, a transpose, an overflow)."""
     name = wrong.name
+    if wrong.kind == "structure":
+        return _structure_symptoms(name, expected, got, case_set)
+    if wrong.kind == "values" and np.any(expected) and not np.any(got):
+        return {f"{name}{_OF}is all zeros: never computed, or never added to"}
     if wrong.kind == "nonfinite":
         large = _largest_input([*case.args, *case.kwargs.values()]) >= LARGE_INPUT
         return {"exp overflowed (or underflowed to 0 before a log) on large inputs: subtract the maximum before "
                 "exp, and compute a log-softmax as x - logsumexp"} if case_set.exp_overflow and large else set()
     if wrong.kind == "shape":
         if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T, rtol=1e-6, atol=1e-9):
-            return {f"{name} is transposed"}
+            return {f"{name}{_OF}is transposed"}
         return set()
     if wrong.kind != "values" or expected.size < 2 or not np.any(expected):
         return set()
     if np.allclose(got, -expected, rtol=1e-6, atol=1e-9):
-        return {f"{name} has the wrong sign"}
+        return {f"{name}{_OF}has the wrong sign"}
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and np.allclose(got, expected.T, 1e-6, 1e-9):
-        return {f"{name} is transposed"}
+        return {f"{name}{_OF}is transposed"}
     factor = float(np.vdot(expected, got) / np.vdot(expected, expected))
     if abs(factor) > 1e-12 and np.allclose(got, factor * expected, rtol=1e-6, atol=1e-9):
-        return {f"{name} is off by a constant factor (a missing or extra 2, 1/N, ...)"}
+        return {f"{name}{_OF}is off by a constant factor (a missing or extra 2, 1/N, ...)"}
+    return set()
+
+
+def _structure_symptoms(name, expected, got, case_set):
+    """A list of arrays where one array belongs, or a tuple with a member missing or added."""
+    if isinstance(expected, np.ndarray) and isinstance(got, tuple):
+        try:
+            stacked = np.array(got, dtype=np.float64)
+        except (ValueError, TypeError):
+            return set()
+        if stacked.shape == expected.shape and np.allclose(stacked, expected, rtol=1e-6, atol=1e-9):
+            return {f"{name}{_OF}is a list or tuple of arrays; return one array (np.array(...) of the list)"}
+        return set()
+    members = case_set.members.get(name) or (case_set.output_names if name == "the output" else ())
+    if isinstance(expected, tuple) and isinstance(got, tuple) and len(got) != len(expected) and members:
+        return {f"{name}{_OF}has {len(got)} members; it must be ({', '.join(members)})"}
     return set()
 
 
@@ -385,7 +409,7 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
         symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
         found = [_Wrong(names, "are returned in the wrong order", kind="order")]
     per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case)
-                  for wrong in found if wrong.expected is not None or wrong.kind == "shape"]
+                  for wrong in found if wrong.expected is not None or wrong.kind in ("shape", "structure")]
     if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output
         symptoms |= set().union(*per_output)
     first = found[0]
@@ -410,7 +434,7 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
 
 
 def _verdict(passed, summary, lines, explains, symptoms):
-    provisional = list(explains or ()) or sorted(symptoms)
+    provisional = list(explains or ()) or ([_worded(symptoms)] if symptoms else [])
     return Verdict(passed, "\n".join([summary, *lines]), mistake=provisional[0] if provisional else None,
                    summary=summary, explains=explains, symptoms=symptoms)
 
@@ -422,7 +446,7 @@ def _value_at(expected, got, wrong, case_set):
 
 
 def _find(value, name, case_set):
-    if not isinstance(value, tuple):
+    if not isinstance(value, tuple) or name == "the output":
         return value
     names = list(case_set.output_names)
     top = name.split("[")[0].split(" (")[0]
@@ -462,10 +486,27 @@ def diagnose(verdicts):
     if named is None:
         symptoms = [v.symptoms for v in failed if v.explains is not None or v.symptoms]
         common = frozenset.intersection(*symptoms) if symptoms else frozenset()
-        named = "; ".join(sorted(common)) if common else None
+        named = _worded(common) if common else None
     for verdict in failed:
         verdict.mistake = named
     return named
+
+
+def _worded(symptoms):
+    """One sentence per kind of symptom, naming together the outputs that share it (``dx and db are ...``)."""
+    outputs = {}
+    for symptom in sorted(symptoms):
+        name, _, problem = symptom.rpartition(_OF)
+        outputs.setdefault(problem, []).append(name)
+    sentences = []
+    for problem, names in outputs.items():
+        names = [n for n in names if n]
+        if len(names) > 1:
+            problem = re.sub(r"^is ", "are ", re.sub(r"^has ", "have ", problem))
+            sentences.append(f"{', '.join(names[:-1])} and {names[-1]} {problem}")
+        else:
+            sentences.append(f"{names[0]} {problem}" if names else problem)
+    return "; ".join(sentences)
 
 
 #: Tight tolerances under which a classic mistake's output is "the student's output".

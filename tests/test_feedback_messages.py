@@ -386,4 +386,4 @@ def test_share_of_point_losing_unseen_mistakes_that_are_named(capsys):
     with capsys.disabled():
         print(f"\nunseen mistakes named: {first} of {first_lost} (seen while extending the diagnosis), "
               f"{held} of {held_lost} (held out)")
-    assert (first_lost, held_lost) == (70, 20) and first >= 57 and held >= 4
+    assert (first_lost, held_lost) == (70, 20) and first >= 57 and held >= 7
