@@ -127,7 +127,7 @@ def _lstm_visible():
     rng = np.random.default_rng(8)
     return [
         Case("N=2, D=3, H=4", _lstm_inputs(rng, 2, 3, 4)),
-        Case("one example, H=1: a = [a_i, a_f, a_o, a_g] with one number each",
+        Case("one example, H=1: z = [z_i, z_f, z_o, z_c] with one number each",
              (np.array([[1.0]]), np.array([[0.5]]), np.array([[2.0]]), np.array([[1.0, -1.0, 0.5, 2.0]]),
               np.array([[0.5, 0.5, -1.0, 1.0]]), np.array([0.0, 1.0, 0.0, -0.5]))),
     ]
@@ -231,7 +231,7 @@ def _lstm_parameter_count():
 
 
 def _memory_after_steps():
-    """c_10 of one LSTM unit with c_0 = 1, the input gate shut and a_f = 2 at every step."""
+    """c_9 of one LSTM unit with c_{-1} = 1, the input gate shut and z_f = 2 at each of the steps 0..9."""
     bias = np.array([-1e3, FORGET_PREACTIVATION, 0.0, 0.0])
     _, c = ref.lstm_forward(np.zeros((1, MEMORY_STEPS, 1)), np.zeros((1, 1)), np.ones((1, 1)),
                             np.zeros((1, 4)), np.zeros((1, 4)), bias)
@@ -242,7 +242,7 @@ ANSWERS = (
     Answer("lstm_parameter_count", _lstm_parameter_count, atol=0.5,
            hint="Count the entries of Wx, Wh and b: each has four blocks, one per gate and one for the candidate."),
     Answer("memory_after_10_steps", _memory_after_steps, atol=5e-4,
-           hint="With the input gate shut, each step multiplies the memory by the forget gate sigmoid(a_f)."),
+           hint="With the input gate shut, each step multiplies the memory by the forget gate sigmoid(z_f)."),
 )
 
 STUDENT_MISTAKES = (
