@@ -146,6 +146,7 @@ def _bwrap_arguments():
                  "--uid", "65534", "--gid", "65534", "--hostname", "grading", *_system_binds()]
     if not prefix.startswith("/usr/"):
         arguments += ["--ro-bind", prefix, prefix]
+    arguments += ["--ro-bind", python, python]  # a system Python's binary lives in /usr/bin, not bound otherwise
     for folder in _site_folders():
         if folder.startswith(("/usr/", prefix + os.sep)):
             arguments += ["--tmpfs", folder, "--remount-ro", folder]
