@@ -5,8 +5,8 @@ Tokens are rows: ``X`` has shape ``(n, d_model)``. A block mixes the positions w
 self-attention (chapter 7) and then the features of each position with a small two-layer network,
 each step wrapped in a layer normalisation and a residual connection:
 
-.. math:: H = X + \operatorname{MHA}(\operatorname{LN}_1(X)),\qquad
-          Y = H + \operatorname{FFN}(\operatorname{LN}_2(H))
+.. math:: X_{mid} = X + \operatorname{MHA}(\operatorname{LN}_1(X)),\qquad
+          Y = X_{mid} + \operatorname{FFN}(\operatorname{LN}_2(X_{mid}))
 
 All functions work on float64 copies and never modify their inputs.
 """
@@ -44,7 +44,7 @@ def sinusoidal_positions(n, d_model):
               \omega_i = 10000^{-2i/d_{model}}
 
     Columns ``2i`` and ``2i+1`` are one sine/cosine pair turning at frequency :math:`\omega_i`, so
-    moving ``k`` positions rotates each pair by the angle :math:`\omega_i k`, whatever ``p`` is.
+    moving :math:`\Delta` positions rotates each pair by the angle :math:`\omega_i \Delta`, whatever ``p`` is.
     n: number of positions; d_model: even. Returns ``(n, d_model)``.
     """
     if not (isinstance(n, (int, np.integer)) and n >= 0):
@@ -63,15 +63,15 @@ def _check_even(function, d_model):
 
 
 def position_rotation(k, d_model):
-    r"""The matrix that moves every position encoding ``k`` positions on: :math:`P_{p+k} = P_p\, R_k`.
+    r"""The matrix that moves every position encoding ``k`` positions on: :math:`P_{p+\Delta} = P_p\, R_\Delta`.
 
-    Block ``i`` of the block-diagonal :math:`R_k` rotates the pair :math:`(\sin, \cos)` by
-    :math:`\omega_i k`:
+    ``k`` is the offset :math:`\Delta` of the book. Block ``i`` of the block-diagonal :math:`R_\Delta`
+    rotates the pair :math:`(\sin, \cos)` by :math:`\omega_i \Delta`:
 
-    .. math:: R_k^{(i)} = \begin{bmatrix} \cos \omega_i k & -\sin \omega_i k \\
-                                          \sin \omega_i k & \cos \omega_i k \end{bmatrix}
+    .. math:: R_\Delta^{(i)} = \begin{bmatrix} \cos \omega_i \Delta & -\sin \omega_i \Delta \\
+                                               \sin \omega_i \Delta & \cos \omega_i \Delta \end{bmatrix}
 
-    It depends on the offset ``k`` only, not on ``p``: a fixed linear map (a query or key projection
+    It depends on the offset only, not on ``p``: a fixed linear map (a query or key projection
     can learn it) relates a position to the one ``k`` steps away. Returns ``(d_model, d_model)``.
     """
     R = np.zeros((d_model, d_model))
@@ -91,26 +91,27 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     r"""Layer normalisation: each row rescaled to mean 0 and variance 1, then scaled and shifted.
 
     .. math:: \mu = \frac{1}{d}\sum_j x_j,\qquad \sigma^2 = \frac{1}{d}\sum_j (x_j - \mu)^2,\qquad
-              y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta
+              \tilde x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon_{LN}}} \odot \gamma_{LN} + \beta_{LN}
 
-    over the last axis, with the population variance (divide by :math:`d`, numpy ``ddof=0``).
-    :math:`\epsilon` keeps a constant row finite. x: ``(..., d)``; gamma, beta: ``(d,)``.
-    Returns ``y`` with the shape of ``x``.
+    over the last axis of :math:`d` features (:math:`d_{model}` in a block), with the population variance
+    (numpy ``ddof=0``). :math:`\epsilon_{LN}` (``eps``) keeps a constant row finite; :math:`\gamma_{LN}`,
+    :math:`\beta_{LN}` are ``gamma``, ``beta``. x: ``(..., d)``; gamma, beta: ``(d,)``.
+    Returns :math:`\tilde x` with the shape of ``x``.
     """
     x, gamma, beta = checked_arrays("layer_norm", x=(x, "... d"), gamma=(gamma, "d"), beta=(beta, "d"))
     return _normalised(x, eps)[0] * gamma + beta
 
 
 def layer_norm_backward(dy, x, gamma, eps=1e-5):
-    r"""The gradients of ``layer_norm`` from the gradient ``dy`` of its output.
+    r"""The gradients of ``layer_norm`` from the gradient ``dy`` of its output (:math:`d\tilde x` in the book).
 
-    With :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}` and :math:`d\hat x = dy \odot \gamma` (the
-    gradient reaching :math:`\hat x`), per row of :math:`d` features:
+    With :math:`\hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon_{LN}}` and :math:`d\hat x = d\tilde x \odot \gamma_{LN}`
+    (the gradient reaching :math:`\hat x`), per row of :math:`d` features:
 
-    .. math:: \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
+    .. math:: \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon_{LN}}}
               \left(d\hat x - \overline{d\hat x} - \hat x\, \overline{d\hat x \odot \hat x}\right),\qquad
-              \frac{\partial L}{\partial \gamma} = \sum_{\text{rows}} dy \odot \hat x,\qquad
-              \frac{\partial L}{\partial \beta} = \sum_{\text{rows}} dy
+              \frac{\partial L}{\partial \gamma_{LN}} = \sum_{\text{rows}} d\tilde x \odot \hat x,\qquad
+              \frac{\partial L}{\partial \beta_{LN}} = \sum_{\text{rows}} d\tilde x
 
     where a bar is the mean over the row's features: the mean and the variance both depend on every
     :math:`x_j`, which removes from :math:`d\hat x` its mean and its component along :math:`\hat x`.
@@ -148,15 +149,16 @@ def feed_forward(X, W1, b1, W2, b2):
 
 
 def softmax_backward(A, dA):
-    r"""Gradient with respect to the scores of ``A = softmax(S)`` over the last axis, from ``dA``.
+    r"""Gradient with respect to the scores :math:`U` of ``A = softmax(U)`` over the last axis, from ``dA``.
 
-    Each row goes through chapter 3's Jacobian :math:`J = \operatorname{diag}(a) - a a^\top`, which is
-    symmetric, so :math:`ds = J\, da`; written without forming :math:`J`:
+    Each row :math:`\alpha` of ``A`` goes through chapter 3's Jacobian
+    :math:`J = \operatorname{diag}(\alpha) - \alpha \alpha^\top`, which is symmetric, so the row of
+    :math:`dU` is :math:`J\, d\alpha`; written without forming :math:`J`:
 
-    .. math:: dS = A \odot \bigl(dA - \operatorname{rowsum}(dA \odot A)\bigr)
+    .. math:: dU = A \odot \bigl(dA - \operatorname{rowsum}(dA \odot A)\bigr)
 
     A score that was masked to :math:`-\infty` has weight 0, so its gradient is exactly 0.
-    A, dA: ``(..., n_q, n_k)``. Returns ``dS`` of the same shape.
+    A, dA: ``(..., n_q, n_k)``. Returns :math:`dU` of the same shape.
     """
     return A * (dA - np.sum(dA * A, axis=-1, keepdims=True))
 
@@ -164,15 +166,15 @@ def softmax_backward(A, dA):
 def attention_backward(dZ, Q, K, V, mask=None):
     r"""The gradients of scaled dot-product attention with respect to its queries, keys and values.
 
-    Forward: :math:`S = Q K^\top / \sqrt{d_k}` (masked scores :math:`-\infty`),
-    :math:`A = \operatorname{softmax}(S)` over the keys, :math:`Z = A V`. Backward, by the chain rule:
+    Forward: :math:`U = Q K^\top / \sqrt{d_k}` (masked scores :math:`-\infty`),
+    :math:`A = \operatorname{softmax}(U)` over the keys, :math:`Z = A V`. Backward, by the chain rule:
 
     .. math:: dV = A^\top dZ,\qquad dA = dZ\, V^\top,\qquad
-              dS = A \odot \bigl(dA - \operatorname{rowsum}(dA \odot A)\bigr),
+              dU = A \odot \bigl(dA - \operatorname{rowsum}(dA \odot A)\bigr),
 
-    .. math:: dQ = \frac{dS\, K}{\sqrt{d_k}},\qquad dK = \frac{dS^\top Q}{\sqrt{d_k}}
+    .. math:: dQ = \frac{dU\, K}{\sqrt{d_k}},\qquad dK = \frac{dU^\top Q}{\sqrt{d_k}}
 
-    Masked entries have :math:`A_{ij} = 0`, hence :math:`dS_{ij} = 0`: no gradient flows through a
+    Masked entries have :math:`A_{ij} = 0`, hence :math:`dU_{ij} = 0`: no gradient flows through a
     pair that may not attend. dZ: ``(..., n_q, d_v)``; Q: ``(..., n_q, d_k)``; K: ``(..., n_k, d_k)``;
     V: ``(..., n_k, d_v)``; mask: boolean ``(n_q, n_k)`` (or broadcastable), ``True`` = may attend,
     every query keeping at least one key. Returns ``(dQ, dK, dV)`` shaped like ``Q``, ``K``, ``V``.
@@ -201,12 +203,14 @@ def _checked_block(function, X, params):
 def transformer_block(X, params, n_heads, causal=True):
     r"""One pre-norm Transformer block: attention then feed-forward, each on a normalised copy, each added back.
 
-    .. math:: H = X + \operatorname{MHA}\bigl(\operatorname{LN}(X; \gamma_1, \beta_1)\bigr),\qquad
-              Y = H + \operatorname{FFN}\bigl(\operatorname{LN}(H; \gamma_2, \beta_2)\bigr)
+    .. math:: X_{mid} = X + \operatorname{MHA}\bigl(\operatorname{LN}_1(X)\bigr),\qquad
+              Y = X_{mid} + \operatorname{FFN}\bigl(\operatorname{LN}_2(X_{mid})\bigr)
 
     with chapter 7's ``multi_head_self_attention`` (``W_q, W_k, W_v, W_o``, ``n_heads``, ``causal``),
-    ``layer_norm`` with ``eps = 1e-5`` and ``feed_forward`` (``W1, b1, W2, b2``). The residual path
-    :math:`X \to H \to Y` is never normalised, so a block starts close to the identity.
+    ``layer_norm`` with ``eps = 1e-5`` (:math:`\operatorname{LN}_1` with ``ln1_gamma, ln1_beta``,
+    :math:`\operatorname{LN}_2` with ``ln2_gamma, ln2_beta``) and ``feed_forward`` (``W1, b1, W2, b2``).
+    :math:`X_{mid}` is ``H`` in the code. The residual path :math:`X \to X_{mid} \to Y` is never normalised,
+    so a block starts close to the identity.
     X: ``(n, d_model)``; params: dict with exactly the keys of ``BLOCK_PARAMETERS``.
     Returns ``Y`` of shape ``(n, d_model)``.
     """
@@ -219,8 +223,8 @@ def transformer_block(X, params, n_heads, causal=True):
 def post_norm_block(X, params, n_heads, causal=True):
     r"""The original Transformer's post-norm block: normalise after each residual sum.
 
-    .. math:: H = \operatorname{LN}_1\bigl(X + \operatorname{MHA}(X)\bigr),\qquad
-              Y = \operatorname{LN}_2\bigl(H + \operatorname{FFN}(H)\bigr)
+    .. math:: X_{mid} = \operatorname{LN}_1\bigl(X + \operatorname{MHA}(X)\bigr),\qquad
+              Y = \operatorname{LN}_2\bigl(X_{mid} + \operatorname{FFN}(X_{mid})\bigr)
 
     Same parameters as ``transformer_block``. Every block's output passes through a layer norm, so
     no path from the output back to the input is the identity. Returns ``(n, d_model)``.
@@ -232,7 +236,7 @@ def post_norm_block(X, params, n_heads, causal=True):
 
 
 def init_block_params(d_model, d_ff, rng, scale=None):
-    r"""Random parameters of one block: weights :math:`\mathcal N(0, 1/\text{fan-in})`, :math:`\gamma = 1`, biases 0.
+    r"""Random parameters of one block: weights :math:`\mathcal N(0, 1/\text{fan-in})`, gains 1, biases 0.
 
     ``scale`` overrides the standard deviation of every weight. Returns a dict with the keys of
     ``BLOCK_PARAMETERS``.
