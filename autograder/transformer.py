@@ -14,7 +14,7 @@ All functions work on float64 copies and never modify their inputs.
 import numpy as np
 
 from autograder.attention import scaled_dot_product_attention
-from autograder.self_attention import causal_mask, multi_head_self_attention
+from autograder.self_attention import multi_head_self_attention
 from autograder.shapes import checked_arrays
 
 #: The parameters of one block, in the order of the formulas: two layer norms, four projections, two layers.

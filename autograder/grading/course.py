@@ -1,6 +1,7 @@
 """The course directory: where its files are, which chapters it has, nbgrader's configuration."""
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -80,3 +81,16 @@ def write_atomically(path, text):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def replace_folder(staged, target):
+    """Put the folder ``staged`` where ``target`` is (same file system): the old folder moves aside
+    first and is removed last, so a run stopped at any point leaves the old folder or the new one."""
+    staged, target = Path(staged), Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    aside = target.parent / f".{target.name}.previous"
+    shutil.rmtree(aside, ignore_errors=True)
+    if target.exists():
+        target.rename(aside)
+    staged.rename(target)
+    shutil.rmtree(aside, ignore_errors=True)

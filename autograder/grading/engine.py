@@ -37,6 +37,7 @@ from sqlalchemy.exc import SAWarning
 
 from autograder.grading import records
 from autograder.grading.assignments import InstructorError, load_assignment
+from autograder.grading.course import replace_folder
 from autograder.grading.judging import build_steps, judge_notebook
 from autograder.grading.sandbox import SandboxFailed
 from autograder.grading.submissions import (SubmissionError, encoded_files, find_submissions, read_notebook,
@@ -338,7 +339,7 @@ class _Writer:
         except Exception as error:
             shutil.rmtree(staging, ignore_errors=True)
             return self.failed(submission, f"could not write the grades: {type(error).__name__}: {error}")
-        _replace_folder(staging, final)
+        replace_folder(staging, final)
         record = self._record(pending, judgements, scores)
         records.save(self.root, record)
         return Row(submission.assignment, submission.student, "graded", score=record["score"],
@@ -423,16 +424,6 @@ class _Writer:
                 "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
                 "score": scores["*"]["score"], "max_score": scores["*"]["max_score"],
                 "notebooks": notebooks, "mismatches": mismatches, "flags": flags}
-
-
-def _replace_folder(staging, final):
-    """Put ``staging`` where ``final`` is: the old folder moves aside first and is removed last."""
-    aside = final.parent / f".{final.name}.replaced"
-    shutil.rmtree(aside, ignore_errors=True)
-    if final.exists():
-        final.rename(aside)
-    staging.rename(final)
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _grader_error(doing, error):

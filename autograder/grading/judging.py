@@ -17,7 +17,6 @@ import it (recorded by the sandbox), a graded function whose code lives in the p
 function that is the reference's code statement for statement (``assignments.function_signature``).
 """
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np

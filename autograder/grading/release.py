@@ -15,7 +15,7 @@ from pathlib import Path
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
-from autograder.grading.course import nbgrader_config, put_nbgrader_on_path
+from autograder.grading.course import nbgrader_config, put_nbgrader_on_path, replace_folder
 
 #: where a chapter is generated before it replaces its release (in the course root, same file system)
 STAGING = ".release-staging"
@@ -61,18 +61,7 @@ def release(root, names):
             if not result["success"] or not staged.is_dir():
                 raise ReleaseFailed(f"nbgrader generate_assignment {name} failed; notebooks/{name}/ is unchanged:\n"
                                     f"{nbgrader_message(result)}")
-            _swap(staged, Path(final.format_path(final.release_directory, ".", name)))
+            replace_folder(staged, Path(final.format_path(final.release_directory, ".", name)))
     finally:
         shutil.rmtree(root / STAGING, ignore_errors=True)
     return list(names)
-
-
-def _swap(staged, target):
-    """Put ``staged`` where ``target`` is: the old release moves aside first and is removed last."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    aside = target.parent / f".{target.name}.previous"
-    shutil.rmtree(aside, ignore_errors=True)
-    if target.exists():
-        target.rename(aside)
-    staged.rename(target)
-    shutil.rmtree(aside, ignore_errors=True)
