@@ -173,6 +173,8 @@ def main():
 
 def compare(workspace, options):
     """`nbgrader autograde` against `course grade` on one simulated class; 1 if they disagree."""
+    from autograder.grading.simulate import grading_errors
+
     nbgrader_course, course_course = workspace / "nbgrader", workspace / "course"
     nbgrader_course.mkdir()
     print(f"building a simulated class of {', '.join(options.chapters)} ...", flush=True)
