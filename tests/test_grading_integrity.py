@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import json
 import os
-import subprocess
 import sys
 import textwrap
 import time

@@ -8,11 +8,9 @@ runs there in a real kernel: with the solutions, every visible test passes; with
 classic mistakes, each visible test says exactly what it says in the repository.
 """
 
-import base64
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import sysconfig
@@ -23,7 +21,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import PROJECT, copy_course
+from conftest import copy_course
 
 pytestmark = pytest.mark.nbgrader
 
