@@ -191,3 +191,12 @@ def test_a_sandbox_starts_fast_enough_to_grade_a_class():
         box.close()
     print(f"one sandboxed job: {per_job * 1000:.0f} ms")
     assert per_job < 2.0  # nbgrader autograde: about 2.5 s per notebook here; this is the generous bound
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error_within_seconds():
+    from autograder.grading.executors import open_executor
+    started = time.monotonic()
+    with pytest.raises(sandbox.SandboxFailed) as raised:
+        open_executor(1, "tcp://127.0.0.1:9")
+    assert time.monotonic() - started < 20
+    assert "\n" not in str(raised.value) and "no Dask scheduler answered at tcp://127.0.0.1:9" in str(raised.value)
