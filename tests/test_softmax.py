@@ -100,7 +100,7 @@ def test_check_diagnoses_the_wrong_axis_with_shapes_and_values():
 
     message = _message(softmax, "softmax")
     assert "case 3 of 5" in message and "shape (2, 3)" in message
-    assert "largest difference" in message and "expected:" in message
+    assert "expected [[0.09" in message and "got      [[0.5" in message
     assert "normalised over the wrong axis" in message
 
 
@@ -147,7 +147,7 @@ def test_an_object_that_lies_about_equality_fails():
 
     assert "object" in _message(lambda x, axis=-1: Liar(), "softmax")
     lying_array = lambda x, axis=-1: np.zeros(np.shape(x)).view(AlwaysEqual)
-    assert "values differ" in _message(lying_array, "softmax")
+    assert "the output is all zeros" in _message(lying_array, "softmax")  # its values, not its __eq__
 
 
 def test_numeric_answers():
