@@ -203,7 +203,7 @@ def _normal(rng, shape, scale=1.0):
 
 
 # (not the question of chapter 4: no row of its attention matrix is that question's answer)
-_SMALL_X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 2.0]])
+_SMALL_X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]])
 _SMALL_W_Q = np.array([[1.0, 0.0], [1.0, 1.0]])
 _SMALL_W_K = np.array([[0.0, 1.0], [1.0, 0.0]])
 _SMALL_W_V = np.array([[1.0, 2.0], [3.0, 0.0]])
