@@ -11,6 +11,7 @@ classic mistakes, each visible test says exactly what it says in the repository.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -207,7 +208,8 @@ def test_the_bundle_holds_no_reference_no_hidden_case_and_no_answer(bundle):
                         if isinstance(argument, np.ndarray) and argument.size >= 4 and argument.dtype.kind == "f":
                             assert not any(_contains(array, argument.ravel()) for array in arrays), case.label
     text = "\n".join(data.decode("utf-8", "replace") for data in files.values())
-    assert "### BEGIN SOLUTION" not in text and "def hidden" not in text
+    assert "### BEGIN SOLUTION" not in text
+    assert not re.search(r"def _?\w*_hidden\(", text), "a hidden-case generator is in the bundle"
 
 
 def _arrays(data):
