@@ -12,6 +12,7 @@ Format (``"format": 1``), one JSON object:
   ``reason``: why a failed submission could not be graded (its grades were left as they were);
 - ``fingerprint``: hash of the submitted files and of the assignment as graded;
   ``graded_at``: ISO time of grading; ``timestamp``: the submission's ``timestamp.txt``, if any;
+  ``sandboxed``: false when the notebook ran without the operating-system sandbox (``--unsandboxed``);
 - ``score``, ``max_score``: the submission's total in the gradebook after grading;
 - ``notebooks``: {notebook name: {``score``, ``max_score``, ``stopped`` ("" or why and where the
   notebook stopped: time limit, crash, exit), ``notes`` [cells the student changed and that were
