@@ -178,3 +178,18 @@ def test_a_dask_cluster_gives_the_same_scores(course, graded_locally, tmp_path):
         summary = grade(root, scheduler=cluster.scheduler_address)
     assert [row.status for row in summary.rows] == ["graded"] * 3
     assert {student: gradebook_scores(root, student) for student in students} == graded_locally
+
+
+def test_unsandboxed_grading_gives_the_same_scores_and_says_so_everywhere(course, graded_locally, tmp_path):
+    from autograder.grading.engine import summary_lines
+    from autograder.grading.report import flagged_submissions
+    from autograder.grading.results import read_class
+
+    root = _copy(course, tmp_path / "course")
+    students = _honest_class(root)
+    summary = grade(root, sandboxed=False)
+    assert {student: gradebook_scores(root, student) for student in students} == graded_locally
+    assert any("UNSANDBOXED" in line for line in summary_lines(summary))
+    assert all(record(root, student)["sandboxed"] is False for student in students)
+    flags = flagged_submissions(read_class(root, [CHAPTER]))
+    assert {(student, kind) for student, _, kind, _, _ in flags} == {(student, "unsandboxed") for student in students}

@@ -136,6 +136,7 @@ def _limit(limits):
 
 def _install_observers():
     linecache.getlines(__file__)  # tracebacks may quote the runner
+    _OWN_PATHS.extend([os.getcwd(), os.path.dirname(os.path.abspath(__file__)), *filter(None, sys.path)])
     sys.meta_path.insert(0, _ImportRecorder())
     sys.modules["autograder.checking"] = _checking_stand_in()
     sys.addaudithook(_audit)
@@ -318,8 +319,9 @@ class _ImportRecorder(MetaPathFinder):
 
 _WATCHED_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
                    "os.kill", "socket.connect", "ctypes.dlopen", "sqlite3.connect")
-#: where a notebook has business opening files: its folder, the Python installation, a few devices
-_OWN_PATHS = ("/work", "/sandbox", sys.base_prefix, "/dev/null", "/dev/urandom", "/proc/self", "/usr/lib")
+#: where a notebook has business opening files: its folder, what it imports from, a few devices
+#: (completed by ``_install_observers``, which knows the folder and the import path)
+_OWN_PATHS = ["/dev/null", "/dev/urandom", "/proc/self", "/usr/lib", sys.base_prefix]
 
 
 def _audit(event, args):

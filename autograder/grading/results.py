@@ -211,6 +211,9 @@ def _from_record(result, record, notebook):
     result.notes = list(graded.get("notes", []))
     result.mismatches = [m for m in record.get("mismatches", []) if m.get("notebook") == notebook.name]
     result.flags = list(record.get("flags", []))
+    if record.get("sandboxed") is False:
+        result.flags.append({"kind": "unsandboxed", "question": None,
+                             "message": "graded without the operating-system sandbox (course grade --unsandboxed)"})
     return graded.get("tests", {})
 
 
