@@ -22,7 +22,6 @@ grades stay as they were.
 
 import contextlib
 import datetime
-import json
 import shutil
 import signal
 import time
@@ -185,8 +184,7 @@ def _prepare(assignment, submission, limits, executor):
     files = encoded_files(submission)
     for trusted in assignment.notebooks:
         steps = build_steps(rebuilt[trusted.name].cells, assignment)
-        job = json.dumps({"files": files, "steps": steps, "limits": limits})
-        futures[trusted.name] = executor.submit(job)
+        futures[trusted.name] = executor.submit({"files": files, "steps": steps, "limits": limits})
     return _Pending(submission, assignment, rebuilt, futures)
 
 

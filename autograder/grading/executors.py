@@ -1,6 +1,6 @@
 """Where the sandbox jobs of ``course grade`` run: sandboxes on this machine, or on a Dask cluster.
 
-An executor takes a job (the JSON text described in ``autograder.grading.sandbox``) and returns a
+An executor takes a job (the dict described in ``autograder.grading.sandbox``) and returns a
 ``concurrent.futures.Future`` of the sandbox's result. Jobs carry the submission's files, so a
 worker needs neither the course folder nor the gradebook: only this package, numpy and
 bubblewrap. Judging and every write stay in the grader's process, so both executors give the
@@ -10,7 +10,6 @@ explicitly unsandboxed.
 """
 
 import concurrent.futures
-import json
 import queue
 
 from autograder.grading.sandbox import Sandbox, SandboxFailed, SandboxUnavailable, run_job_here, sandbox_works
@@ -39,7 +38,7 @@ class LocalPool:
     def _run(self, job):
         sandbox = self._idle.get()
         try:
-            return sandbox.run(json.loads(job))
+            return sandbox.run(job)
         finally:
             self._idle.put(sandbox)
 

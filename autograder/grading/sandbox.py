@@ -532,8 +532,8 @@ _thread_sandboxes = threading.local()
 
 
 def run_job_here(job, sandboxed=True):
-    """Run ``job`` (JSON text) in a sandbox owned by this thread: what a Dask worker calls."""
+    """Run ``job`` in a sandbox owned by this thread: what a Dask worker calls."""
     sandbox = getattr(_thread_sandboxes, "sandbox", None)
     if sandbox is None or sandbox.sandboxed != sandboxed:
         sandbox = _thread_sandboxes.sandbox = Sandbox(sandboxed)
-    return sandbox.run(json.loads(job))
+    return sandbox.run(job)

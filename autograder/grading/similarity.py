@@ -91,16 +91,17 @@ def _compare(first, second):
     shared, covered, pages = [0, 0], [0, 0], [[], []]
     for key in first:
         left, right = first[key], second[key]
-        overlap, _, slices = compare_files(left[1], right[1])
+        overlap, similarities, slices = compare_files(left[1], right[1])
         for side, (code, print_) in enumerate((left, right)):
             covered[side] += print_.token_coverage
             if overlap:
-                shared[side] += int(overlap) if side == 0 else int(sum(slices[1][1] - slices[1][0]))
+                # copydetect's similarity of each side is its shared tokens over its own coverage
+                shared[side] += similarities[side] * print_.token_coverage
                 pages[side].append(highlight_overlap(code, slices[side], "<mark>", "</mark>", escape_html=True)[0])
             elif code.strip():
                 pages[side].append(str(escape(code)))
     shares = tuple(shared[side] / covered[side] if covered[side] else 0.0 for side in (0, 1))
-    return min(shared), shares, tuple("\n\n".join(page) for page in pages)
+    return round(min(shared)), shares, tuple("\n\n".join(page) for page in pages)
 
 
 def similar_pairs(root, chapters, threshold=DEFAULT_THRESHOLD, min_tokens=DEFAULT_MIN_TOKENS):
