@@ -59,7 +59,7 @@ SCRATCH_MB = 128
 MAX_DEPTH = 16
 #: environment inside the sandbox: BLAS single-threaded, nothing of the instructor's environment
 SANDBOX_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                       "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+                       "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
                        "HOME": "/work", "TMPDIR": "/work"}
 #: system calls the sandboxed process never needs; refused with EPERM
 REFUSED_SYSCALLS = ("fork", "vfork", "clone", "clone3", "ptrace", "process_vm_readv", "process_vm_writev",
@@ -158,7 +158,7 @@ def _bwrap_arguments():
                   "--chdir", "/work", "--clearenv"]
     for name, value in SANDBOX_ENVIRONMENT.items():
         arguments += ["--setenv", name, value]
-    return arguments + ["--seccomp", "{seccomp}", python, "-I", "-S", "/sandbox/cell_runner.py",
+    return arguments + ["--seccomp", "{seccomp}", python, "-I", "-S", "-B", "/sandbox/cell_runner.py",
                         "/sandbox/site", "/sandbox/lib"]
 
 
@@ -185,7 +185,7 @@ def _command(sandboxed):
     """(argv, seccomp read end or None) for one sandbox process."""
     if not sandboxed:
         staging = _staging()
-        return [_python(), "-I", "-S", str(staging / "cell_runner.py"), str(staging / "site"), str(staging / "lib")], None
+        return [_python(), "-I", "-B", "-S", str(staging / "cell_runner.py"), str(staging / "site"), str(staging / "lib")], None
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(f"bubblewrap (`bwrap`) is not installed: {INSTALL_HINT}")
     program = _seccomp_program()
