@@ -47,6 +47,7 @@ def visible_cases(name):
         expected = from_wire(recorded["expected"])
         mistakes = tuple(Mistake(description, _Replay(result, parameters)) for description, result in recorded["mistakes"])
         case_set = CaseSet(name, _Replay({"value": recorded["expected"]}, parameters), list, list, mistakes=mistakes,
+                           counterfactuals=False,
                            **{key: tuple(value) if isinstance(value, list) else value
                               for key, value in entry["options"].items()})
         found.append((case_set, from_wire(recorded["case"]), expected))

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import bundled
+from autograder import bundled, diagnosis
 from autograder.calling import Case, Outcome, Prior, UnsupportedValue, plain, run_case
 from autograder.inputs import Fn
 
@@ -47,7 +47,9 @@ class CaseSet:
     ``steps`` says along which axis an output's first wrong place is reported, and what to call
     one index there, e.g. ``{"h": (1, "time step")}`` (otherwise rows, or entries of a vector).
     ``exp_overflow`` says that a non-finite output where the reference is finite means an
-    exponential overflowed (functions built on ``exp``).
+    exponential overflowed (functions built on ``exp``). ``counterfactuals``: whether the
+    reference run with one argument changed (``autograder.diagnosis``) also names mistakes; the
+    student bundle turns it off, as it carries those outputs recorded at release time.
     """
 
     name: str
@@ -61,6 +63,7 @@ class CaseSet:
     members: dict = field(default_factory=dict)
     steps: dict = field(default_factory=dict)
     exp_overflow: bool = False
+    counterfactuals: bool = True
 
     def hidden_cases(self, seed):
         return self.hidden(np.random.default_rng(seed))
@@ -85,18 +88,30 @@ class Answer:
 class Verdict:
     """The judgement of one case: passed or not, a message a student can act on, a diagnosed mistake.
 
-    ``summary`` is the message's first line, ``explains`` the classic mistakes whose output is the
-    student's on this case (None: the case says nothing either way) and ``symptoms`` what a generic
-    look at the wrong outputs recognised; ``diagnose`` keeps, over all the cases of one check, only
-    a mistake that alone explains every one of them.
+    ``summary`` is the message's first line, ``explains`` the classic mistakes (and counterfactuals,
+    see ``autograder.diagnosis``) whose output is the student's on this case, ``tested`` those that
+    were tried on it, ``symptoms`` what a generic look at the wrong outputs recognised, ``number``
+    the case's number in its check, ``raised`` whether the student's code raised on it. ``diagnose`` keeps, over all the cases of one check, only a
+    mistake that explains the failing cases and that no case contradicts. A passing case gathers
+    its evidence only when ``diagnose`` needs it (``evidence``), so that correct work costs nothing.
     """
 
     passed: bool
     message: str = ""
     mistake: str | None = None
     summary: str = ""
-    explains: tuple | None = None
+    explains: tuple = ()
     symptoms: frozenset = frozenset()
+    tested: tuple = ()
+    number: int = 0
+    raised: bool = False
+    evidence: Callable | None = field(default=None, repr=False, compare=False)
+
+    def gather(self):
+        """Run the deferred comparison with the classic mistakes, once."""
+        if self.evidence is not None:
+            self.explains, self.tested = self.evidence()
+            self.evidence = None
 
 
 #: Lines of a failure message at most, whatever the function and however many cases fail.
@@ -277,31 +292,32 @@ def _largest_input(arguments):
     return max(sizes)
 
 
-def _symptoms(wrong, expected, got, case_set, case):
-    """What a generic look recognises in one wrong output (a sign, a factor, a transpose, an overflow)."""
+def _symptoms(wrong, expected, got, case_set, case, warned=()):
+    """What a generic look recognises in one wrong output (``autograder.diagnosis``): a sign, a factor
+    named by an input's size, an input added or missing, a time step late, an overflow..."""
     name = wrong.name
     if wrong.kind == "structure":
         return _structure_symptoms(name, expected, got, case_set)
-    if wrong.kind == "values" and np.any(expected) and not np.any(got):
-        return {f"{name}{_OF}is all zeros: never computed, or never added to"}
+    arguments = diagnosis.arguments_of(case_set.reference, case)
     if wrong.kind == "nonfinite":
         large = _largest_input([*case.args, *case.kwargs.values()]) >= LARGE_INPUT
-        return {"exp overflowed (or underflowed to 0 before a log) on large inputs: subtract the maximum before "
-                "exp, and compute a log-softmax as x - logsumexp"} if case_set.exp_overflow and large else set()
+        if case_set.exp_overflow and (large or any("overflow encountered in exp" in w for w in warned)):
+            return {"exp overflowed (or underflowed to 0 before a log) on large inputs: subtract the maximum before "
+                    "exp, and compute a log-softmax as x - logsumexp"}
+        masked = diagnosis.mask_problem(got, arguments)
+        return {masked} if masked else set()
     if wrong.kind == "shape":
         if got.ndim == 2 and got.shape == expected.T.shape and np.allclose(got, expected.T, rtol=1e-6, atol=1e-9):
             return {f"{name}{_OF}is transposed"}
+        return {f"{name}{_OF}{problem}" for problem in diagnosis.shape_problems(expected.shape, got.shape, arguments)}
+    if wrong.kind != "values":
         return set()
-    if wrong.kind != "values" or expected.size < 2 or not np.any(expected):
-        return set()
-    if np.allclose(got, -expected, rtol=1e-6, atol=1e-9):
-        return {f"{name}{_OF}has the wrong sign"}
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and np.allclose(got, expected.T, 1e-6, 1e-9):
-        return {f"{name}{_OF}is transposed"}
-    factor = float(np.vdot(expected, got) / np.vdot(expected, expected))
-    if abs(factor) > 1e-12 and np.allclose(got, factor * expected, rtol=1e-6, atol=1e-9):
-        return {f"{name}{_OF}is off by a constant factor (a missing or extra 2, 1/N, ...)"}
-    return set()
+    problems = diagnosis.value_problems(expected, got, arguments)
+    if not problems and expected.ndim:
+        axis, word = _axis_of(name, expected.ndim, case_set)
+        if word == "time step":
+            problems = diagnosis.shifted(expected, got, axis, word)
+    return {f"{name}{_OF}{problem}" for problem in problems}
 
 
 def _structure_symptoms(name, expected, got, case_set):
@@ -343,28 +359,36 @@ def _matches(mistake_value, got):
 
 
 def _explained_by(case_set, case, outcome, namespace=None):
-    """The classic mistakes whose output (or error) on ``case`` is the student's; None if none can run."""
+    """``(explains, tested)``: the classic mistakes and counterfactuals whose output (or error) on ``case``
+    is the student's, and those tried on it. A counterfactual that cannot run on the case is not tried;
+    when the student's code raised, only mistakes that raise exactly that error count as tried."""
     if namespace is None and not bundled.available():  # the bundle's mistakes replay recorded outputs
         from autograder.cases import reference_namespace
         namespace = reference_namespace()
-    explained, ran = [], False
-    for mistake in case_set.mistakes:
+    candidates = [(mistake.description, mistake.function, case, True) for mistake in case_set.mistakes]
+    if case_set.counterfactuals:
+        candidates += [(description, case_set.reference, changed, False)
+                       for description, changed in diagnosis.counterfactual_cases(case_set.reference, case)]
+    explained, tested = [], []
+    for description, function, run_on, classic in candidates:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                produced = run_case(mistake.function, case, namespace or {})
+                produced = run_case(function, run_on, namespace or {})
         except Exception:  # a mistake that cannot even be set up on this case says nothing about it
             continue
         if produced.error is not None:
             if outcome.error is not None and _first_line(produced.error) == _first_line(outcome.error):
-                explained.append(mistake.description)
+                explained.append(description)
+                tested.append(description)
+            elif classic and outcome.error is None:
+                tested.append(description)
             continue
-        ran = True
-        if outcome.error is None and _matches(produced.value, outcome.value):
-            explained.append(mistake.description)
-    if outcome.error is not None:  # an error is evidence only for the mistakes that raise exactly it
-        return tuple(explained) or None
-    return tuple(explained) if ran else None
+        if outcome.error is None:
+            tested.append(description)
+            if _matches(produced.value, outcome.value):
+                explained.append(description)
+    return tuple(dict.fromkeys(explained)), tuple(dict.fromkeys(tested))
 
 
 def _first_line(error):
@@ -384,31 +408,32 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     inputs = f"  inputs: {_format_inputs(case, case_set.reference)}"
     if outcome.error is not None and outcome.error.startswith("NotImplementedError"):
         return Verdict(False, f"{head}: not written yet: replace `raise NotImplementedError()` with your code",
-                       summary=f"{head}: not written yet")
+                       summary=f"{head}: not written yet", number=number)
     if outcome.error is not None:
         summary = f"{head}: your function raised {_first_line(outcome.error)}"
-        explains = _explained_by(case_set, case, outcome)
-        return _verdict(False, summary, [*outcome.error.split("\n")[1:], inputs], explains, frozenset())
+        problem = diagnosis.error_problem(outcome.error)
+        return _verdict(False, summary, [*outcome.error.split("\n")[1:], inputs], _explained_by(case_set, case, outcome),
+                        frozenset({problem} if problem else ()), number, raised=True)
     if outcome.modified:
         names = _argument_names(case_set.reference, max([m for m in outcome.modified if isinstance(m, int)] + [-1]) + 1)
         changed = [names[m] if isinstance(m, int) else m for m in outcome.modified]
         summary = (f"{head}: your function modified its input {', '.join(changed)} in place; work on a copy "
                    "(graded functions must not change their arguments)")
         return Verdict(False, summary, mistake="modifies its input", summary=summary,
-                       symptoms=frozenset({"modifies its input"}))
+                       symptoms=frozenset({"modifies its input"}), number=number)
     if expected is None:
         expected = expected_output(case_set, case)
     found = []
     _leaves(expected, outcome.value, "", case_set, found)
-    explains = _explained_by(case_set, case, outcome)
     if not found:
-        return Verdict(True, explains=explains)
+        return Verdict(True, number=number, evidence=lambda: _explained_by(case_set, case, outcome))
     symptoms = set()
     if _swapped(expected, outcome.value):
         names = " and ".join(case_set.output_names) or "the outputs"
         symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
         found = [_Wrong(names, "are returned in the wrong order", kind="order")]
-    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case)
+    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case,
+                            outcome.warnings)
                   for wrong in found if wrong.expected is not None or wrong.kind in ("shape", "structure")]
     if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output
         symptoms |= set().union(*per_output)
@@ -430,13 +455,15 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     lines.append(inputs)
     if outcome.warnings:
         lines.append(f"  (numpy warned: {'; '.join(outcome.warnings)[:200]})")
-    return _verdict(False, summary, lines, explains, frozenset(symptoms))
+    return _verdict(False, summary, lines, _explained_by(case_set, case, outcome), frozenset(symptoms), number)
 
 
-def _verdict(passed, summary, lines, explains, symptoms):
-    provisional = list(explains or ()) or ([_worded(symptoms)] if symptoms else [])
+def _verdict(passed, summary, lines, evidence, symptoms, number, raised=False):
+    explains, tested = evidence
+    provisional = list(explains) or ([_worded(symptoms)] if symptoms else [])
     return Verdict(passed, "\n".join([summary, *lines]), mistake=provisional[0] if provisional else None,
-                   summary=summary, explains=explains, symptoms=symptoms)
+                   summary=summary, explains=explains, symptoms=symptoms, tested=tested, number=number,
+                   raised=raised)
 
 
 def _value_at(expected, got, wrong, case_set):
@@ -467,36 +494,73 @@ def _listing(names):
 
 
 def diagnose(verdicts):
-    """Name a classic mistake only when it alone explains every case of the check; set ``mistake`` so.
+    """Name the mistake that explains the failing cases of one check; set each verdict's ``mistake``.
 
-    A classic mistake (a wrong implementation of ``CaseSet.mistakes``) is kept when its output is
-    the student's on every case it can run, passing cases included; otherwise a generic symptom
-    (wrong sign, constant factor, transpose, overflow, outputs swapped) common to every failing
-    case. When several classic mistakes remain they cannot be told apart, and the first listed wins.
-    Returns the mistake named, or None.
+    A classic mistake (``CaseSet.mistakes``, or a counterfactual of ``autograder.diagnosis``) is
+    kept when its output is the student's on every failing case and on every case it was tried on,
+    passing cases included; otherwise a generic symptom (a factor, an input left out, a transpose,
+    an overflow...) common to every failing case. When no one mistake explains them all but each
+    failing case is explained by one of at most two, both are named with their cases. When
+    several mistakes remain they cannot be told apart, and the first listed wins. Returns the
+    sentence naming the mistake, or None.
     """
     failed = [v for v in verdicts if not v.passed]
     if not failed:
         return None
-    evidence = [v.explains for v in verdicts if v.explains is not None]
-    named = None
-    if evidence and any(v.explains is not None for v in failed):
-        common = [d for d in evidence[0] if all(d in other for other in evidence[1:])]
-        named = common[0] if common else None
+    for verdict in verdicts:
+        verdict.gather()
+    contradicted = {d for v in verdicts for d in v.tested if d not in v.explains}
+    own = [[d for d in v.explains if d not in contradicted] for v in failed]
+    # an error that no mistake raises is no evidence for or against any of them
+    evidence = [names for v, names in zip(failed, own) if v.explains or not v.raised]
+    common = [d for d in evidence[0] if all(d in others for others in evidence[1:])] if evidence else []
+    named = common[0] if common else None
     if named is None:
-        symptoms = [v.symptoms for v in failed if v.explains is not None or v.symptoms]
-        common = frozenset.intersection(*symptoms) if symptoms else frozenset()
-        named = _worded(common) if common else None
-    for verdict in failed:
-        verdict.mistake = named
-    return named
+        symptoms = [v.symptoms for v in failed if v.explains or v.symptoms or not v.raised]
+        shared = frozenset.intersection(*symptoms) if symptoms else frozenset()
+        named = _worded(shared) if shared else None
+    if named is not None:
+        for verdict in failed:
+            verdict.mistake = named
+        return named
+    return _diagnose_apart(failed, [names or ([_worded(v.symptoms)] if v.symptoms else [])
+                                    for v, names in zip(failed, own)])
+
+
+def _diagnose_apart(failed, candidates):
+    """Two mistakes at most, each explaining some of the failing cases, that together explain them all."""
+    if not all(candidates):
+        return None
+    chosen = []
+    remaining = list(range(len(failed)))
+    while remaining and len(chosen) < 2:
+        counts = {}
+        for index in remaining:
+            for name in candidates[index]:
+                counts[name] = counts.get(name, 0) + 1
+        best = max(counts, key=counts.get)
+        chosen.append((best, [i for i in remaining if best in candidates[i]]))
+        remaining = [i for i in remaining if best not in candidates[i]]
+    if remaining:
+        return None
+    parts = []
+    for name, indices in chosen:
+        numbers = [failed[i].number for i in indices]
+        for i in indices:
+            failed[i].mistake = name
+        parts.append(f"{name} ({'case' if len(numbers) == 1 else 'cases'} {_listing([str(n) for n in numbers])})")
+    return "; ".join(parts)
 
 
 def _worded(symptoms):
     """One sentence per kind of symptom, naming together the outputs that share it (``dx and db are ...``)."""
     outputs = {}
+    described = set()
     for symptom in sorted(symptoms):
         name, _, problem = symptom.rpartition(_OF)
+        if name and name in described:
+            continue  # another way of saying the same (two inputs of the same size name one factor)
+        described.add(name)
         outputs.setdefault(problem, []).append(name)
     sentences = []
     for problem, names in outputs.items():

@@ -18,6 +18,7 @@ from autograder.checking import (MAX_MESSAGE_LINES, NOTEBOOK_HIDDEN_SEED, CheckF
                                  judge)
 
 sys.path.insert(0, str(Path(__file__).parent))
+from fresh_mistakes import FRESH  # noqa: E402
 from unseen_mistakes import HELD_OUT, UNSEEN, compile_unseen  # noqa: E402
 
 COURSE_CHAPTERS = ("01_chain_rule", "02_gradient_descent", "03_softmax", "04_dot_product_attention",
@@ -380,10 +381,17 @@ def _share_named(submissions):
 
 
 def test_share_of_point_losing_unseen_mistakes_that_are_named(capsys):
-    """A measurement, not a goal met: the issue asks for 90%; see the report of issue 14 for the numbers."""
-    first, first_lost = _share_named(UNSEEN)
+    """At least 90% of the point-losing mistakes nobody wrote a classic mistake for are named.
+
+    FRESH was written blind (see ``tests/fresh_mistakes.py``) and is the measurement; UNSEEN and
+    HELD_OUT were read while the generic diagnosis (``autograder/diagnosis.py``) was built, and are
+    kept as a floor, so that a change that loses a diagnosis shows here.
+    """
+    seen, seen_lost = _share_named(UNSEEN)
     held, held_lost = _share_named(HELD_OUT)
+    fresh, fresh_lost = _share_named(FRESH)
     with capsys.disabled():
-        print(f"\nunseen mistakes named: {first} of {first_lost} (seen while extending the diagnosis), "
-              f"{held} of {held_lost} (held out)")
-    assert (first_lost, held_lost) == (70, 20) and first >= 57 and held >= 7
+        print(f"\nunseen mistakes named: {fresh} of {fresh_lost} written blind, {seen} of {seen_lost} and "
+              f"{held} of {held_lost} read while building the diagnosis")
+    assert (seen_lost, held_lost, fresh_lost) == (70, 20, 70)
+    assert fresh >= 0.9 * fresh_lost and seen >= 60 and held >= 15

@@ -194,7 +194,7 @@ def test_the_bundle_holds_no_reference_no_hidden_case_and_no_answer(bundle):
         files = {name: wheel.read(name) for name in names}
     assert sorted(n for n in names if n.startswith("autograder/")) == [
         "autograder/__init__.py", "autograder/bundled.py", "autograder/calling.py", "autograder/checking.py",
-        "autograder/inputs.py", "autograder/visible_cases.json"]
+        "autograder/diagnosis.py", "autograder/inputs.py", "autograder/visible_cases.json"]
     arrays = _arrays(json.loads(files["autograder/visible_cases.json"]))
     for chapter in chapters(bundle["root"]):
         module = registry.chapter_module(chapter)

@@ -1,8 +1,10 @@
 """Plausible wrong submissions kept apart from the case sets, to measure how many mistakes feedback names.
 
 They were written before the classic mistakes of ``autograder/cases/`` were extended, and were not used
-to design them: ``tests/test_feedback_messages.py`` reports the share of those that lose points whose
-failure message names a classic mistake. Each entry is ``(graded function, short description, code)``;
+to design them; both sets were then read while the generic diagnosis (``autograder/diagnosis.py``) was
+built, so they are a floor, not a measurement (``tests/fresh_mistakes.py`` is the blind one):
+``tests/test_feedback_messages.py`` reports the share of those that lose points whose failure message
+names a mistake. Each entry is ``(graded function, short description, code)``;
 the code may use ``np``, ``sigmoid`` and ``softmax``, as the notebooks' locked cells provide them.
 """
 
@@ -583,7 +585,7 @@ def compile_unseen(name, code):
     return namespace[name]
 
 
-#: A second set, written after the diagnosis of ``autograder/cases/`` was final and never used to change it.
+#: A second set, written after the classic mistakes of ``autograder/cases/`` were final and never used to change them.
 HELD_OUT = {
     "01_chain_rule": [
         ("numerical_derivative", "forward difference over 2h", '''

@@ -5,9 +5,10 @@ A student installs it with ``pip install <that file>`` (it needs numpy, nothing 
 release notebook then runs unchanged: ``from autograder.checking import check, check_answer``
 works, visible tests pass for correct work and name the same classic mistakes as in the
 repository. The wheel holds the half of the checking layer that has no answer in it
-(``calling``, ``inputs``, ``checking``, ``bundled``) and ``visible_cases.json``: the visible cases
-of every chapter of the course, each with the reference's output and every classic mistake's
-output on it, computed here from the reference. It holds no reference implementation, no hidden
+(``calling``, ``inputs``, ``checking``, ``diagnosis``, ``bundled``) and ``visible_cases.json``: the
+visible cases of every chapter of the course, each with the reference's output and every classic
+mistake's output on it (counterfactuals included: the reference's output on the case with one
+argument changed, see ``autograder.diagnosis``), computed here from the reference. It holds no reference implementation, no hidden
 case nor the code that draws them, no value of a numeric question (only its shape), no solution.
 """
 
@@ -21,14 +22,16 @@ from pathlib import Path
 from autograder import cases as registry
 from autograder.calling import Outcome, plain, run_case, to_wire
 from autograder.checking import CaseSet, expected_output
+from autograder.diagnosis import counterfactual_cases
 
 PACKAGE = Path(__file__).resolve().parents[1]
 #: the modules of the package a student installs: none holds a reference, a case or an answer
-BUNDLED_MODULES = ("calling.py", "inputs.py", "checking.py", "bundled.py")
+BUNDLED_MODULES = ("calling.py", "inputs.py", "checking.py", "diagnosis.py", "bundled.py")
 FOLDER = "student_bundle"
 NAME = "attention_course_student"
-#: the fields of a CaseSet that describe how to compare (kept), as opposed to code and cases (left out)
-_CODE_FIELDS = {"name", "reference", "visible", "hidden", "mistakes"}
+#: the fields of a CaseSet that describe how to compare (kept), as opposed to code and cases (left out) and
+#: counterfactuals, whose outputs travel recorded among the mistakes'
+_NOT_SHIPPED = {"name", "reference", "visible", "hidden", "mistakes", "counterfactuals"}
 
 
 def visible_data(chapters):
@@ -50,7 +53,7 @@ def _function_data(case_set, namespace):
     options = {}
     for item in dataclasses.fields(CaseSet):
         value = getattr(case_set, item.name)
-        if item.name not in _CODE_FIELDS:
+        if item.name not in _NOT_SHIPPED:
             options[item.name] = list(value) if isinstance(value, tuple) else value
     json.dumps(options)  # a new CaseSet option that is not plain data must be handled here, not shipped as code
     cases = []
@@ -58,6 +61,10 @@ def _function_data(case_set, namespace):
         expected = expected_output(case_set, case)
         mistakes = [[mistake.description, _result(run_case(mistake.function, case, namespace))]
                     for mistake in case_set.mistakes]
+        for description, changed in counterfactual_cases(case_set.reference, case):
+            outcome = run_case(case_set.reference, changed, namespace)
+            if outcome.error is None:  # a change the reference cannot run on is not tried on this case
+                mistakes.append([description, _result(outcome)])
         cases.append({"case": to_wire(case), "expected": to_wire(expected), "mistakes": mistakes})
     parameters = list(inspect.signature(case_set.reference).parameters)
     return {"parameters": parameters, "options": options, "cases": cases}
