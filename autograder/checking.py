@@ -90,10 +90,11 @@ class Verdict:
 
     ``summary`` is the message's first line, ``explains`` the classic mistakes (and counterfactuals,
     see ``autograder.diagnosis``) whose output is the student's on this case, ``tested`` those that
-    were tried on it, ``symptoms`` what a generic look at the wrong outputs recognised, ``number``
-    the case's number in its check, ``raised`` whether the student's code raised on it. ``diagnose`` keeps, over all the cases of one check, only a
-    mistake that explains the failing cases and that no case contradicts. A passing case gathers
-    its evidence only when ``diagnose`` needs it (``evidence``), so that correct work costs nothing.
+    were tried on it, ``symptoms`` what a generic look at the wrong outputs recognised,
+    ``raised`` whether the student's code raised on it.
+    ``diagnose`` keeps, over all the cases of one check, only a mistake that explains the failing
+    cases and that no case contradicts. A passing case gathers its evidence only when ``diagnose``
+    needs it (``evidence``), so that correct work costs nothing.
     """
 
     passed: bool
@@ -103,7 +104,6 @@ class Verdict:
     explains: tuple = ()
     symptoms: frozenset = frozenset()
     tested: tuple = ()
-    number: int = 0
     raised: bool = False
     evidence: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -408,25 +408,25 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     inputs = f"  inputs: {_format_inputs(case, case_set.reference)}"
     if outcome.error is not None and outcome.error.startswith("NotImplementedError"):
         return Verdict(False, f"{head}: not written yet: replace `raise NotImplementedError()` with your code",
-                       summary=f"{head}: not written yet", number=number)
+                       summary=f"{head}: not written yet")
     if outcome.error is not None:
         summary = f"{head}: your function raised {_first_line(outcome.error)}"
         problem = diagnosis.error_problem(outcome.error)
         return _verdict(False, summary, [*outcome.error.split("\n")[1:], inputs], _explained_by(case_set, case, outcome),
-                        frozenset({problem} if problem else ()), number, raised=True)
+                        frozenset({problem} if problem else ()), raised=True)
     if outcome.modified:
         names = _argument_names(case_set.reference, max([m for m in outcome.modified if isinstance(m, int)] + [-1]) + 1)
         changed = [names[m] if isinstance(m, int) else m for m in outcome.modified]
         summary = (f"{head}: your function modified its input {', '.join(changed)} in place; work on a copy "
                    "(graded functions must not change their arguments)")
         return Verdict(False, summary, mistake="modifies its input", summary=summary,
-                       symptoms=frozenset({"modifies its input"}), number=number)
+                       symptoms=frozenset({"modifies its input"}))
     if expected is None:
         expected = expected_output(case_set, case)
     found = []
     _leaves(expected, outcome.value, "", case_set, found)
     if not found:
-        return Verdict(True, number=number, evidence=lambda: _explained_by(case_set, case, outcome))
+        return Verdict(True, evidence=lambda: _explained_by(case_set, case, outcome))
     symptoms = set()
     if _swapped(expected, outcome.value):
         names = " and ".join(case_set.output_names) or "the outputs"
@@ -455,15 +455,14 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
     lines.append(inputs)
     if outcome.warnings:
         lines.append(f"  (numpy warned: {'; '.join(outcome.warnings)[:200]})")
-    return _verdict(False, summary, lines, _explained_by(case_set, case, outcome), frozenset(symptoms), number)
+    return _verdict(False, summary, lines, _explained_by(case_set, case, outcome), frozenset(symptoms))
 
 
-def _verdict(passed, summary, lines, evidence, symptoms, number, raised=False):
+def _verdict(passed, summary, lines, evidence, symptoms, raised=False):
     explains, tested = evidence
     provisional = list(explains) or ([_worded(symptoms)] if symptoms else [])
     return Verdict(passed, "\n".join([summary, *lines]), mistake=provisional[0] if provisional else None,
-                   summary=summary, explains=explains, symptoms=symptoms, tested=tested, number=number,
-                   raised=raised)
+                   summary=summary, explains=explains, symptoms=symptoms, tested=tested, raised=raised)
 
 
 def _value_at(expected, got, wrong, case_set):
@@ -500,7 +499,8 @@ def diagnose(verdicts):
     kept when its output is the student's on every failing case and on every case it was tried on,
     passing cases included; otherwise a generic symptom (a factor, an input left out, a transpose,
     an overflow...) common to every failing case. When no one mistake explains them all but each
-    failing case is explained by one of at most two, both are named with their cases. When
+    failing case is explained by one of at most two, both are named (each case's own in its
+    ``mistake``). When
     several mistakes remain they cannot be told apart, and the first listed wins. Returns the
     sentence naming the mistake, or None.
     """
@@ -523,8 +523,12 @@ def diagnose(verdicts):
         for verdict in failed:
             verdict.mistake = named
         return named
-    return _diagnose_apart(failed, [names or ([_worded(v.symptoms)] if v.symptoms else [])
-                                    for v, names in zip(failed, own)])
+    apart = _diagnose_apart(failed, [names or ([_worded(v.symptoms)] if v.symptoms else [])
+                                     for v, names in zip(failed, own)])
+    if apart is None:
+        for verdict in failed:
+            verdict.mistake = None
+    return apart
 
 
 def _diagnose_apart(failed, candidates):
@@ -543,13 +547,10 @@ def _diagnose_apart(failed, candidates):
         remaining = [i for i in remaining if best not in candidates[i]]
     if remaining:
         return None
-    parts = []
     for name, indices in chosen:
-        numbers = [failed[i].number for i in indices]
         for i in indices:
             failed[i].mistake = name
-        parts.append(f"{name} ({'case' if len(numbers) == 1 else 'cases'} {_listing([str(n) for n in numbers])})")
-    return "; ".join(parts)
+    return "; ".join(name for name, _ in chosen)
 
 
 def _worded(symptoms):
@@ -614,10 +615,10 @@ def failure(verdicts, name, hidden):
     failed = [v for v in verdicts if not v.passed]
     if not failed:
         return None
-    mistake = diagnose(verdicts)
+    diagnose(verdicts)
     kind = "hidden" if hidden else "visible"
     lines = [f"{name}: {len(failed)} of {len(verdicts)} {kind} cases fail."]
-    if mistake:
+    for mistake in dict.fromkeys(v.mistake for v in failed if v.mistake):  # two when no one explains all
         lines.append(f"This matches a classic mistake: {mistake}.")
     for verdict in failed[:DETAILED_CASES]:
         lines += (verdict.message or verdict.summary).split("\n")

@@ -211,8 +211,12 @@ def model_loss_and_grads(params, tokens, labels, n_heads, positions=True, pre_no
 def adam_step(params, grads, state, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     r"""One Adam update of every parameter, in place on ``params`` and ``state``.
 
-    .. math:: m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
-              \theta \leftarrow \theta - \eta\, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+    .. math:: \overline{G} \leftarrow \beta_1 \overline{G} + (1-\beta_1) G,\quad
+              \overline{G^2} \leftarrow \beta_2 \overline{G^2} + (1-\beta_2) G^2,\quad
+              \theta \leftarrow \theta - \eta\, \frac{\overline{G} / (1-\beta_1^k)}{\sqrt{\overline{G^2} / (1-\beta_2^k)} + \epsilon}
+
+    in the book's notation (chapter 8): update ``k = 1, 2, ...``; ``state`` keeps the running averages
+    as ``m.<name>`` (for G bar) and ``v.<name>`` (for G² bar), the names most code uses.
 
     Each parameter's step is its running mean gradient divided by its running root-mean-square
     gradient, so every parameter moves at a similar pace whatever the scale of its gradient.

@@ -1,5 +1,6 @@
 """Fixtures shared by the project's tests."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -71,18 +72,41 @@ def toc_pages(toc_path=PROJECT / "_toc.yml"):
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory):
-    """The book, built once per session with warnings as errors by ``scripts/build_book.py``.
+def built_book(tmp_path_factory, worker_id):
+    """The book, built once per test run with warnings as errors by ``scripts/build_book.py``.
 
-    Set BOOK_BUILD_DIR to build into that folder instead of a fresh temporary one: the execution
-    cache and Sphinx's environment there make a repeated run a no-change rebuild.
+    The two pytest-xdist workers share one build: the first to ask builds it under a lock, the
+    other waits and reads it. Set BOOK_BUILD_DIR to build into that folder instead of a fresh
+    temporary one: the execution cache and Sphinx's environment there make a repeated run a
+    no-change rebuild.
     """
     if str(PROJECT) not in sys.path:
         sys.path.insert(0, str(PROJECT))
     from scripts.build_book import build
 
-    output_dir = Path(os.environ.get("BOOK_BUILD_DIR") or tmp_path_factory.mktemp("book"))
+    if os.environ.get("BOOK_BUILD_DIR"):
+        output_dir = Path(os.environ["BOOK_BUILD_DIR"])
+    elif worker_id == "master":  # no xdist: this run's own folder
+        output_dir = tmp_path_factory.mktemp("book")
+    else:  # the folder of this run that every worker sees (each worker's base is inside it)
+        output_dir = tmp_path_factory.getbasetemp().parent / "book"
     output_dir.mkdir(parents=True, exist_ok=True)
-    log_path = output_dir / "build.log"
-    result = build(output_dir, log_path=log_path)
-    return BuiltBook(output_dir, result.returncode, log_path.read_text(encoding="utf-8"), toc_pages())
+    log_path, done = output_dir / "build.log", output_dir / "build.returncode"
+    with open(output_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists() or os.environ.get("BOOK_BUILD_DIR"):
+            done.write_text(str(build(output_dir, log_path=log_path).returncode))
+    return BuiltBook(output_dir, int(done.read_text()), log_path.read_text(encoding="utf-8"), toc_pages())
+
+
+#: Modules whose tests share only session fixtures: pytest-xdist spreads their tests over both workers.
+#: Every other module runs on one worker, so that its module fixtures (a temporary course graded
+#: once, a sandboxed class) are made once.
+SPREAD_MODULES = {"test_browser.py", "test_book.py", "test_case_sets.py", "test_feedback_messages.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name not in SPREAD_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -19,6 +19,8 @@ import json
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from autograder import cases as registry
 from autograder.calling import Outcome, plain, run_case, to_wire
 from autograder.checking import CaseSet, expected_output
@@ -38,18 +40,38 @@ def visible_data(chapters):
     """The ``visible_cases.json`` content for ``chapters``: visible cases, expected outputs, mistakes' outputs."""
     functions, answers = {}, {}
     namespace = registry.reference_namespace()
+    secret = _answer_values()
     for chapter in chapters:
         module = registry.chapter_module(chapter)
         if module is None:
             continue
         for case_set in module.CASE_SETS:
-            functions[case_set.name] = _function_data(case_set, namespace)
+            functions[case_set.name] = _function_data(case_set, namespace, secret)
         for answer in module.ANSWERS:
             answers[answer.name] = {"shape": list(plain(answer.expected()).shape), "hint": answer.hint}
     return {"format": 1, "functions": functions, "answers": answers}
 
 
-def _function_data(case_set, namespace):
+def _answer_values():
+    """The value of every numeric question of the package, flattened: no recorded output may hold one."""
+    return [plain(answer.expected()).ravel().astype(np.float64)
+            for module in registry.case_modules().values() for answer in getattr(module, "ANSWERS", ())]
+
+
+def _reveals(value, secret):
+    """Whether ``value`` (an output) holds the values of a numeric question's answer, in a row."""
+    if isinstance(value, tuple):
+        return any(_reveals(item, secret) for item in value)
+    flat = value.ravel().astype(np.float64)
+    for answer in secret:
+        if 0 < answer.size <= flat.size:
+            windows = np.lib.stride_tricks.sliding_window_view(flat, answer.size)
+            if np.any(np.all(np.isclose(windows, answer, rtol=0, atol=1e-9), axis=1)):
+                return True
+    return False
+
+
+def _function_data(case_set, namespace, secret):
     options = {}
     for item in dataclasses.fields(CaseSet):
         value = getattr(case_set, item.name)
@@ -63,7 +85,9 @@ def _function_data(case_set, namespace):
                     for mistake in case_set.mistakes]
         for description, changed in counterfactual_cases(case_set.reference, case):
             outcome = run_case(case_set.reference, changed, namespace)
-            if outcome.error is None:  # a change the reference cannot run on is not tried on this case
+            # a change the reference cannot run on is not tried on this case; one whose output
+            # happens to be the answer of a numeric question is left out of the bundle
+            if outcome.error is None and not _reveals(outcome.value, secret):
                 mistakes.append([description, _result(outcome)])
         cases.append({"case": to_wire(case), "expected": to_wire(expected), "mistakes": mistakes})
     parameters = list(inspect.signature(case_set.reference).parameters)
