@@ -97,16 +97,3 @@ def built_book(tmp_path_factory, worker_id):
         if not done.exists() or os.environ.get("BOOK_BUILD_DIR"):
             done.write_text(str(build(output_dir, log_path=log_path).returncode))
     return BuiltBook(output_dir, int(done.read_text()), log_path.read_text(encoding="utf-8"), toc_pages())
-
-
-#: Modules whose tests share only session fixtures: pytest-xdist spreads their tests over both workers.
-#: Every other module runs on one worker, so that its module fixtures (a temporary course graded
-#: once, a sandboxed class) are made once.
-SPREAD_MODULES = {"test_browser.py", "test_book.py", "test_case_sets.py", "test_feedback_messages.py"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.path.name not in SPREAD_MODULES:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
