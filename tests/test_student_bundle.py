@@ -195,32 +195,33 @@ def test_the_bundle_holds_no_reference_no_hidden_case_and_no_answer(bundle):
     assert sorted(n for n in names if n.startswith("autograder/")) == [
         "autograder/__init__.py", "autograder/bundled.py", "autograder/calling.py", "autograder/checking.py",
         "autograder/diagnosis.py", "autograder/inputs.py", "autograder/visible_cases.json"]
-    arrays = _arrays(json.loads(files["autograder/visible_cases.json"]))
+    haystack = _haystack(json.loads(files["autograder/visible_cases.json"]))
     for chapter in chapters(bundle["root"]):
         module = registry.chapter_module(chapter)
         for answer in module.ANSWERS if module else ():
             value = plain(answer.expected()).ravel()
-            assert not any(_contains(array, value) for array in arrays), f"the answer {answer.name} is in the bundle"
+            assert not _contains(haystack, value), f"the answer {answer.name} is in the bundle"
         for case_set in module.CASE_SETS if module else ():
             for seed in (NOTEBOOK_HIDDEN_SEED, 0, 1):
                 for case in case_set.hidden_cases(seed):
                     for argument in case.args:
                         if isinstance(argument, np.ndarray) and argument.size >= 4 and argument.dtype.kind == "f":
-                            assert not any(_contains(array, argument.ravel()) for array in arrays), case.label
+                            assert not _contains(haystack, argument.ravel()), case.label
     text = "\n".join(data.decode("utf-8", "replace") for data in files.values())
     assert "### BEGIN SOLUTION" not in text
     assert not re.search(r"def _?\w*_hidden\(", text), "a hidden-case generator is in the bundle"
 
 
-def _arrays(data):
-    """Every array in the wire data (visible inputs, expected outputs, mistakes' outputs)."""
+def _haystack(data):
+    """Every array in the wire data (visible inputs, expected outputs, mistakes' outputs), flattened one after
+    the other with a nan between two, so that no run of values spans two arrays."""
     from autograder.calling import from_wire
     found = []
 
     def walk(value):
         if isinstance(value, dict):
             if set(value) == {"ndarray"}:
-                found.append(np.asarray(from_wire(value), dtype=float).ravel())
+                found.extend([np.asarray(from_wire(value), dtype=float).ravel(), np.full(1, np.nan)])
                 return
             for item in value.values():
                 walk(item)
@@ -228,15 +229,13 @@ def _arrays(data):
             for item in value:
                 walk(item)
     walk(data)
-    return found
+    return np.concatenate(found)
 
 
-def _contains(array, value):
-    """Whether ``value`` appears in ``array`` as a run of consecutive elements. Numbers of three decimals
+def _contains(haystack, value):
+    """Whether ``value`` appears in ``haystack`` as a run of consecutive elements. Numbers of three decimals
     or fewer (0.25, -0.6, 2480, an identity matrix) appear in many honest cases and say nothing."""
-    if np.all(np.abs(value - np.round(value, 3)) < 1e-12):
+    if np.all(np.abs(value - np.round(value, 3)) < 1e-12) or value.size > haystack.size:
         return False
-    if value.size > array.size:
-        return False
-    windows = np.lib.stride_tricks.sliding_window_view(array, value.size)
-    return bool(np.any(np.all(np.isclose(windows, value, rtol=0, atol=1e-9), axis=1)))
+    starts = np.flatnonzero(np.isclose(haystack[:haystack.size - value.size + 1], value[0], rtol=0, atol=1e-9))
+    return any(np.allclose(haystack[start:start + value.size], value, rtol=0, atol=1e-9) for start in starts)
