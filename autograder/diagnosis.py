@@ -77,7 +77,7 @@ def counterfactual_cases(reference, case):
         elif isinstance(value, dict):
             found += _dict_changes(values, case, name, value)
         elif name in numeric:
-            found += _array_changes(values, case, name, value, name)
+            found += _array_changes(values, case, name, value)
     pairs = [(a, b) for a, b in itertools.combinations(numeric, 2)
              if np.shape(numeric[a]) == np.shape(numeric[b]) and np.ndim(numeric[a]) > 0
              and not np.array_equal(numeric[a], numeric[b])]
@@ -94,13 +94,12 @@ def _is_numeric_array(value):
     return np.asarray(value).dtype.kind == "f"
 
 
-def _array_changes(values, case, name, value, label):
-    """Left out, sign flipped, transposed: for the numeric argument (or dict entry) ``label``."""
+def _array_changes(values, case, name, value, key=None):
+    """Left out, sign flipped, transposed: the numeric argument ``name`` (or its entry ``key``, a dict's)."""
+    label = name if key is None else f"{name}['{key}']"
+
     def with_value(new):
-        if name == label:
-            return Case(case.label, (), {**values, name: new})
-        key = label.split("'")[1]
-        return Case(case.label, (), {**values, name: {**values[name], key: new}})
+        return Case(case.label, (), {**values, name: new if key is None else {**values[name], key: new}})
 
     if not np.any(value):
         return []
@@ -112,11 +111,8 @@ def _array_changes(values, case, name, value, label):
 
 
 def _dict_changes(values, case, name, value):
-    found = []
-    for key, entry in value.items():
-        if _is_numeric_array(entry):
-            found += _array_changes(values, case, name, entry, f"{name}['{key}']")
-    return found
+    return [change for key, entry in value.items() if _is_numeric_array(entry)
+            for change in _array_changes(values, case, name, entry, key)]
 
 
 def _axis_changes(values, case, axis):
@@ -230,10 +226,10 @@ def _input_problems(expected, got, arguments):
         if value.shape == got.shape and np.allclose(got, value, RTOL, ATOL):
             found.add(f"is the input `{name}` returned unchanged")
         try:
-            np.broadcast_shapes(value.shape, got.shape)
+            fits = np.broadcast_shapes(value.shape, got.shape) == got.shape
         except ValueError:
-            continue
-        if np.broadcast_shapes(value.shape, got.shape) != got.shape or not np.any(value):
+            fits = False
+        if not fits or not np.any(value):
             continue
         if np.allclose(difference, value, RTOL, ATOL):
             found.add(f"has `{name}` added once too often")
@@ -328,5 +324,5 @@ def mask_problem(got, arguments):
                  for v in (arguments or {}).values())
     if masked and got.ndim >= 2 and np.any(np.all(np.isnan(got), axis=-1)):
         return ("a row has every score masked, so its softmax is 0 / 0 = nan: the mask hides the wrong entries "
-                "(a query must always see itself)")
+                "(every query keeps at least one key: with a causal mask, itself)")
     return None
