@@ -294,7 +294,15 @@ def _largest_input(arguments):
 
 def _symptoms(wrong, expected, got, case_set, case, warned=()):
     """What a generic look recognises in one wrong output (``autograder.diagnosis``): a sign, a factor
-    named by an input's size, an input added or missing, a time step late, an overflow..."""
+    named by an input's size, an input added or missing, a time step late, an overflow... The look
+    is advice: whatever values the student returned, it never stops the verdict."""
+    try:
+        return _recognised(wrong, expected, got, case_set, case, warned)
+    except (ValueError, TypeError, ArithmeticError, IndexError):
+        return set()
+
+
+def _recognised(wrong, expected, got, case_set, case, warned):
     name = wrong.name
     if wrong.kind == "structure":
         return _structure_symptoms(name, expected, got, case_set)
@@ -432,9 +440,10 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
         names = " and ".join(case_set.output_names) or "the outputs"
         symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
         found = [_Wrong(names, "are returned in the wrong order", kind="order")]
-    per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case,
-                            outcome.warnings)
-                  for wrong in found if wrong.expected is not None or wrong.kind in ("shape", "structure")]
+    with np.errstate(all="ignore"):
+        per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case,
+                                outcome.warnings)
+                      for wrong in found if wrong.expected is not None or wrong.kind in ("shape", "structure")]
     if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output
         symptoms |= set().union(*per_output)
     first = found[0]

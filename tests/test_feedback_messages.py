@@ -12,10 +12,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.calling import run_case
+from autograder.calling import Outcome, run_case
 from autograder.cases import _chapter_modules, reference_namespace
-from autograder.checking import (MAX_MESSAGE_LINES, NOTEBOOK_HIDDEN_SEED, CheckFailed, check, diagnose, failure,
-                                 judge)
+from autograder.checking import (MAX_MESSAGE_LINES, NOTEBOOK_HIDDEN_SEED, CheckFailed, check, diagnose,
+                                 expected_output, failure, judge)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fresh_mistakes import FRESH  # noqa: E402
@@ -395,3 +395,27 @@ def test_share_of_point_losing_unseen_mistakes_that_are_named(capsys):
               f"{held} of {held_lost} read while building the diagnosis")
     assert (seen_lost, held_lost, fresh_lost) == (70, 20, 70)
     assert fresh >= 0.9 * fresh_lost and seen >= 60 and held >= 15
+
+
+def _each_leaf(value, change):
+    return tuple(_each_leaf(item, change) for item in value) if isinstance(value, tuple) else change(value)
+
+
+ODD_OUTPUTS = {
+    "huge": lambda e: np.full(e.shape, 1e308),
+    "booleans": lambda e: np.ones(e.shape, dtype=bool),
+    "largest integers": lambda e: np.full(e.shape, np.iinfo(np.int64).max),
+    "nan": lambda e: np.full(e.shape, np.nan),
+    "a scalar": lambda e: np.array(7.0),
+    "one more axis": lambda e: np.zeros((2, *e.shape)),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_OUTPUTS)
+def test_the_diagnosis_judges_any_output_a_student_returns(odd):
+    """Whatever numbers come back (the grader judges them in its own process), a verdict, never an exception."""
+    for case_set in CASE_SETS + list(_chapter_modules()["08_transformer"].CASE_SETS):
+        case = case_set.visible()[0]
+        value = _each_leaf(expected_output(case_set, case), ODD_OUTPUTS[odd])
+        verdict = judge(case_set, case, Outcome(value=value), number=1, total=1, hidden=False)
+        assert not verdict.passed and verdict.summary.startswith("case 1 of 1"), (case_set.name, verdict.message)
