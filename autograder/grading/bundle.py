@@ -8,8 +8,9 @@ repository. The wheel holds the half of the checking layer that has no answer in
 (``calling``, ``inputs``, ``checking``, ``diagnosis``, ``bundled``) and ``visible_cases.json``: the
 visible cases of every chapter of the course, each with the reference's output and every classic
 mistake's output on it (counterfactuals included: the reference's output on the case with one
-argument changed, see ``autograder.diagnosis``), computed here from the reference. It holds no reference implementation, no hidden
-case nor the code that draws them, no value of a numeric question (only its shape), no solution.
+argument changed, see ``autograder.diagnosis``), computed here from the reference. It holds no
+reference implementation, no hidden case nor the code that draws them, no value of a numeric
+question (only its shape, and no recorded output that equals one), no solution.
 """
 
 import dataclasses
@@ -31,8 +32,8 @@ PACKAGE = Path(__file__).resolve().parents[1]
 BUNDLED_MODULES = ("calling.py", "inputs.py", "checking.py", "diagnosis.py", "bundled.py")
 FOLDER = "student_bundle"
 NAME = "attention_course_student"
-#: the fields of a CaseSet that describe how to compare (kept), as opposed to code and cases (left out) and
-#: counterfactuals, whose outputs travel recorded among the mistakes'
+#: the fields of a CaseSet that describe how to compare are kept; code and cases are left out, and so is
+#: ``counterfactuals``: their outputs travel recorded among the mistakes
 _NOT_SHIPPED = {"name", "reference", "visible", "hidden", "mistakes", "counterfactuals"}
 
 
