@@ -292,23 +292,22 @@ def _largest_input(arguments):
     return max(sizes)
 
 
-def _symptoms(wrong, expected, got, case_set, case, warned=()):
+def _symptoms(wrong, expected, got, case_set, arguments, warned=()):
     """What a generic look recognises in one wrong output (``autograder.diagnosis``): a sign, a factor
     named by an input's size, an input added or missing, a time step late, an overflow... The look
     is advice: whatever values the student returned, it never stops the verdict."""
     try:
-        return _recognised(wrong, expected, got, case_set, case, warned)
+        return _recognised(wrong, expected, got, case_set, arguments, warned)
     except (ValueError, TypeError, ArithmeticError, IndexError):
         return set()
 
 
-def _recognised(wrong, expected, got, case_set, case, warned):
+def _recognised(wrong, expected, got, case_set, arguments, warned):
     name = wrong.name
     if wrong.kind == "structure":
         return _structure_symptoms(name, expected, got, case_set)
-    arguments = diagnosis.arguments_of(case_set.reference, case)
     if wrong.kind == "nonfinite":
-        large = _largest_input([*case.args, *case.kwargs.values()]) >= LARGE_INPUT
+        large = _largest_input(list((arguments or {}).values())) >= LARGE_INPUT
         if case_set.exp_overflow and (large or any("overflow encountered in exp" in w for w in warned)):
             return {"exp overflowed (or underflowed to 0 before a log) on large inputs: subtract the maximum before "
                     "exp, and compute a log-softmax as x - logsumexp"}
@@ -440,8 +439,9 @@ def judge(case_set, case, outcome, *, number, total, hidden, expected=None):
         names = " and ".join(case_set.output_names) or "the outputs"
         symptoms.add(f"the outputs are in the wrong order: return ({', '.join(case_set.output_names)})")
         found = [_Wrong(names, "are returned in the wrong order", kind="order")]
+    arguments = diagnosis.arguments_of(case_set.reference, case)
     with np.errstate(all="ignore"):
-        per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, case,
+        per_output = [_symptoms(wrong, *_value_at(expected, outcome.value, wrong, case_set), case_set, arguments,
                                 outcome.warnings)
                       for wrong in found if wrong.expected is not None or wrong.kind in ("shape", "structure")]
     if len(per_output) == len(found) and all(per_output):  # a symptom is named only when it covers every wrong output

@@ -55,7 +55,7 @@ def counterfactual_cases(reference, case):
     found = []
 
     def changed(description, name, value):
-        found.append((description, Case(case.label, (), {**values, name: value})))
+        found.append((description, _with(case, values, {name: value})))
 
     numeric = {name: value for name, value in values.items() if _is_numeric_array(value)}
     for name, value in values.items():
@@ -82,10 +82,15 @@ def counterfactual_cases(reference, case):
              if np.shape(numeric[a]) == np.shape(numeric[b]) and np.ndim(numeric[a]) > 0
              and not np.array_equal(numeric[a], numeric[b])]
     for a, b in pairs[:MAX_SWAPS]:
-        found.append((f"`{a}` and `{b}` are swapped", Case(case.label, (), {**values, a: values[b], b: values[a]})))
-        found.append((f"`{a}` is used where `{b}` belongs", Case(case.label, (), {**values, b: values[a]})))
-        found.append((f"`{b}` is used where `{a}` belongs", Case(case.label, (), {**values, a: values[b]})))
+        found += [(f"`{a}` and `{b}` are swapped", _with(case, values, {a: values[b], b: values[a]})),
+                  (f"`{a}` is used where `{b}` belongs", _with(case, values, {b: values[a]})),
+                  (f"`{b}` is used where `{a}` belongs", _with(case, values, {a: values[b]}))]
     return found
+
+
+def _with(case, values, changes):
+    """``case`` with every argument passed by name, ``changes`` applied."""
+    return Case(case.label, (), {**values, **changes})
 
 
 def _is_numeric_array(value):
@@ -99,7 +104,7 @@ def _array_changes(values, case, name, value, key=None):
     label = name if key is None else f"{name}['{key}']"
 
     def with_value(new):
-        return Case(case.label, (), {**values, name: new if key is None else {**values[name], key: new}})
+        return _with(case, values, {name: new if key is None else {**values[name], key: new}})
 
     if not np.any(value):
         return []
@@ -121,13 +126,13 @@ def _axis_changes(values, case, axis):
         return []
     axis = int(axis) % ndim
     found = [("the sum or maximum runs over the whole array instead of along `axis`",
-              Case(case.label, (), {**values, "axis": None}))]
+              _with(case, values, {"axis": None}))]
     if axis != ndim - 1:
         found.append(("`axis` is ignored (the output is the one along the last axis)",
-                      Case(case.label, (), {**values, "axis": -1})))
+                      _with(case, values, {"axis": -1})))
     if axis != 0:
         found.append(("`axis` is ignored (the output is the one along axis 0)",
-                      Case(case.label, (), {**values, "axis": 0})))
+                      _with(case, values, {"axis": 0})))
     return found
 
 
@@ -239,17 +244,16 @@ def _input_problems(expected, got, arguments):
 
 
 def _flat_inputs(arguments):
+    """``(expression, array)`` for every float array among the arguments, in lists and dicts too."""
     for name, value in arguments.items():
-        if _is_numeric_array(value) and isinstance(value, np.ndarray):
-            yield name, value
-        elif isinstance(value, (list, tuple)):
-            for index, item in enumerate(value):
-                if _is_numeric_array(item) and isinstance(item, np.ndarray):
-                    yield f"{name}[{index}]", item
+        if isinstance(value, (list, tuple)):
+            members = ((f"{name}[{index}]", item) for index, item in enumerate(value))
         elif isinstance(value, dict):
-            for key, item in value.items():
-                if _is_numeric_array(item) and isinstance(item, np.ndarray):
-                    yield f"{name}['{key}']", item
+            members = ((f"{name}['{key}']", item) for key, item in value.items())
+        else:
+            members = [(name, value)]
+        yield from ((label, item) for label, item in members
+                    if isinstance(item, np.ndarray) and _is_numeric_array(item))
 
 
 def _per_row_factor(expected, got):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from autograder.calling import Outcome, run_case
-from autograder.cases import _chapter_modules, reference_namespace
-from autograder.checking import (MAX_MESSAGE_LINES, NOTEBOOK_HIDDEN_SEED, CheckFailed, check, diagnose,
-                                 expected_output, failure, judge)
+from autograder.cases import _chapter_modules
+from autograder.checking import (MAX_MESSAGE_LINES, NOTEBOOK_HIDDEN_SEED, CheckFailed, check, expected_output,
+                                 failure, judge)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fresh_mistakes import FRESH  # noqa: E402
